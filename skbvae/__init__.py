@@ -1,0 +1,8 @@
+"""skbvae: disentangled representations of 1-D signals with a scikit-learn β-VAE."""
+
+from ._transformer import BetaVAETransformer
+from .exceptions import TrainingDivergedError
+
+__version__ = "0.1.0"
+
+__all__ = ["BetaVAETransformer", "TrainingDivergedError", "__version__"]

@@ -1,0 +1,125 @@
+"""The skorch network that trains a β-VAE from a device-resident array.
+
+skorch's default path wraps the data in a per-item ``Dataset`` and a CPU
+``DataLoader`` and calls ``loss.item()`` after every batch. For a small MLP
+that overhead dominates (NOTES §3: ×1.6 slower on CPU, ×10 on a GPU at large
+batches). This subclass keeps skorch's loop, callbacks and history, and swaps
+three hooks: the training array goes to the device once (``get_dataset``),
+batches are sliced there (``get_iterator``), and losses are summed on the
+device and read back once per epoch (``run_single_epoch``).
+"""
+
+import math
+
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import EpochTimer, PrintLog
+
+from ._device import to_device
+from .exceptions import TrainingDivergedError
+
+
+class _DeviceBatches:
+    """Iterate over ``(batch, None)`` slices of a tensor already on its device.
+
+    When ``generator`` is given the rows are permuted once per epoch, on the
+    device, so a batch is a contiguous slice rather than a gather.
+    """
+
+    def __init__(self, data, batch_size, generator=None):
+        self.data = data
+        self.batch_size = batch_size
+        self.generator = generator
+
+    def __len__(self):
+        return math.ceil(len(self.data) / self.batch_size)
+
+    def __iter__(self):
+        data = self.data
+        if self.generator is not None:
+            order = torch.randperm(len(data), device=data.device, generator=self.generator)
+            data = data[order]
+        for start in range(0, len(data), self.batch_size):
+            yield data[start:start + self.batch_size], None
+
+
+class BetaVAENet(NeuralNet):
+    """skorch ``NeuralNet`` for :class:`~skbvae._modules.BetaVAEModule`.
+
+    Built by :class:`skbvae.BetaVAETransformer`; users normally reach it as
+    ``estimator.net_`` (for its ``history``, ``module_`` and callbacks).
+
+    Parameters
+    ----------
+    module, criterion, **kwargs
+        As for :class:`skorch.NeuralNet`. The criterion must be a
+        :class:`~skbvae._loss.BetaVAELoss`.
+    shuffle_seed : int
+        Seed of the device-side generator that shuffles rows every epoch.
+
+    Notes
+    -----
+    The history holds, per epoch, ``train_loss`` (the objective),
+    ``reconstruction`` (nats per sample), ``kl`` (nats per sample) and
+    ``capacity`` (the capacity target at the epoch's end, or None).
+    """
+
+    def __init__(self, module, *args, shuffle_seed=0, **kwargs):
+        super().__init__(module, *args, **kwargs)
+        self.shuffle_seed = shuffle_seed
+
+    @property
+    def _default_callbacks(self):
+        return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
+
+    def initialize(self):
+        super().initialize()
+        self.optimizer_steps_ = 0
+        return self
+
+    def get_dataset(self, X, y=None):
+        return to_device(X, self.device)
+
+    def get_iterator(self, dataset, training=False):
+        generator = None
+        if training:
+            generator = torch.Generator(device=dataset.device)
+            generator.manual_seed(self.shuffle_seed)
+        return _DeviceBatches(dataset, self.batch_size, generator)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        objective, recon, kl = self.criterion_(y_pred, X, step=self.optimizer_steps_)
+        self._batch_terms = (recon, kl)
+        return objective
+
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        self.optimizer_steps_ += 1
+        return step
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        if iterator is None:
+            return
+        totals = torch.zeros(3, device=iterator.data.device)
+        n_seen = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            size = len(batch[0])
+            totals += torch.stack([step["loss"].detach(), *self._batch_terms]) * size
+            n_seen += size
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        # The epoch's only host synchronisation.
+        loss, recon, kl = (totals / max(n_seen, 1)).tolist()
+        if not all(math.isfinite(v) for v in (loss, recon, kl)):
+            epoch = len(self.history)
+            raise TrainingDivergedError(
+                f"Training diverged in epoch {epoch}: the {prefix} loss became "
+                f"{loss} (reconstruction {recon}, KL {kl}). Lower the learning "
+                "rate (lr), scale the inputs (scaling='standard'), or lower beta."
+            )
+        self.history.record(prefix + "_loss", loss)
+        self.history.record("reconstruction", recon)
+        self.history.record("kl", kl)
+        self.history.record("capacity", self.criterion_.target(self.optimizer_steps_))
+        self.history.record(prefix + "_batch_count", len(iterator))

@@ -1,0 +1,239 @@
+"""Synthetic heartbeats and price windows whose generating factors are known."""
+
+import itertools
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+#: Factors of :func:`make_heartbeats` and their default (low, high) ranges.
+HEARTBEAT_FACTORS = {
+    "heart_rate": (50.0, 110.0),    # beats per minute: where the next beat and the T wave fall
+    "qrs_width": (0.06, 0.12),      # seconds: duration of the Q-R-S complex
+    "r_amplitude": (0.6, 1.6),      # mV: height of R (Q and S depths scale with it)
+    "t_amplitude": (-0.3, 0.5),     # mV: negative values are T-wave inversions
+    "st_shift": (-0.2, 0.2),        # mV: ST elevation/depression, the infarction-like factor
+    "baseline": (-0.3, 0.3),        # mV: constant offset (baseline wander within a beat)
+    "noise": (0.005, 0.05),         # mV: standard deviation of white measurement noise
+}
+
+# Fixed waves relative to the R peak: (centre in s, width in s, amplitude in mV).
+_P_WAVE = (-0.16, 0.025, 0.15)
+
+
+def _gauss(t, centre, width):
+    return np.exp(-0.5 * ((t - centre) / width) ** 2)
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * x))
+
+
+def _one_beat(t, f):
+    """Noise-free beat with R at t = 0; ``f`` holds factor columns shaped (n, 1)."""
+    rr = 60.0 / f["heart_rate"]
+    qrs = f["qrs_width"]
+    r = f["r_amplitude"]
+    # Bazett: the QT interval, hence the T wave's position and width, scales with √RR.
+    t_centre, t_width = 0.30 * np.sqrt(rr), 0.05 * np.sqrt(rr)
+    beat = _P_WAVE[2] * _gauss(t, _P_WAVE[0], _P_WAVE[1])
+    beat = beat - 0.15 * r * _gauss(t, -qrs / 3, qrs / 10)
+    beat = beat + r * _gauss(t, 0.0, qrs / 7)
+    beat = beat - 0.25 * r * _gauss(t, qrs / 3, qrs / 10)
+    # ST plateau: rises after the S wave, falls back under the T wave.
+    plateau = _sigmoid((t - qrs / 2) / 0.008) - _sigmoid((t - t_centre) / 0.02)
+    beat = beat + f["st_shift"] * plateau
+    return beat + f["t_amplitude"] * _gauss(t, t_centre, t_width)
+
+
+def _sample_factors(n_samples, ranges, grid, rng):
+    if grid is None:
+        return pd.DataFrame(
+            {name: rng.uniform(low, high, n_samples) for name, (low, high) in ranges.items()}
+        )
+    levels = [np.linspace(low, high, grid) for low, high in ranges.values()]
+    return pd.DataFrame(list(itertools.product(*levels)), columns=list(ranges))
+
+
+def _check_ranges(factor_ranges, defaults):
+    ranges = dict(defaults)
+    for name, bounds in (factor_ranges or {}).items():
+        if name not in defaults:
+            raise ValueError(
+                f"factor_ranges has unknown factor {name!r}; known factors: {sorted(defaults)}."
+            )
+        low, high = (bounds, bounds) if np.isscalar(bounds) else bounds
+        if not low <= high:
+            raise ValueError(f"factor_ranges[{name!r}] must be (low, high) with low <= high.")
+        ranges[name] = (float(low), float(high))
+    return ranges
+
+
+def _check_size(n_samples, grid):
+    if grid is not None:
+        if not isinstance(grid, (int, np.integer)) or grid < 1:
+            raise ValueError(f"grid must be a positive int or None; got {grid!r}.")
+        return
+    if not isinstance(n_samples, (int, np.integer)) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
+
+
+def make_heartbeats(n_samples=1000, *, fs=125.0, window=(0.25, 1.25), factor_ranges=None,
+                    grid=None, random_state=None):
+    """Single synthetic heartbeats with independent, known generating factors.
+
+    Each beat is a closed-form ECGSYN-style sum of waves (McSharry et al.,
+    2003): P, Q, R, S and T bumps, an ST plateau, the neighbouring beats at ±RR,
+    a constant baseline and white noise. Every factor is drawn independently
+    and drives one visible property of the signal:
+
+    ==============  ======================================================
+    heart_rate      bpm; moves the next beat and (via Bazett's √RR) the T wave
+    qrs_width       s; duration of the QRS complex
+    r_amplitude     mV; R height, with Q and S depths in proportion
+    t_amplitude     mV; T-wave height, negative for inversion
+    st_shift        mV; ST elevation (>0) or depression (<0), infarction-like
+    baseline        mV; constant offset of the whole beat
+    noise           mV; standard deviation of added white noise
+    ==============  ======================================================
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of beats (ignored when ``grid`` is given).
+    fs : float, default=125.0
+        Sampling rate in Hz.
+    window : (float, float), default=(0.25, 1.25)
+        Seconds kept before and after the R peak; the default gives 187
+        samples at 125 Hz, the Kaggle PTB layout's length.
+    factor_ranges : dict, default=None
+        Overrides of :data:`HEARTBEAT_FACTORS`: ``{name: (low, high)}``, or
+        ``{name: value}`` to hold a factor fixed.
+    grid : int, default=None
+        If given, a full factorial design with ``grid`` evenly spaced levels per
+        factor (``grid ** 7`` beats; fix factors to shrink it) instead of
+        uniform random draws.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the factor draws and the noise.
+
+    Returns
+    -------
+    X : ndarray of shape (n_beats, n_timepoints)
+        Beats in mV; the R peak is at index ``round(window[0] * fs)``.
+    factors : pandas.DataFrame of shape (n_beats, 7)
+        The generating factors of each beat, one column per factor.
+
+    Examples
+    --------
+    >>> from skbvae.datasets import make_heartbeats
+    >>> X, factors = make_heartbeats(100, random_state=0)
+    >>> X.shape
+    (100, 187)
+    >>> list(factors.columns)[:3]
+    ['heart_rate', 'qrs_width', 'r_amplitude']
+    """
+    _check_size(n_samples, grid)
+    if not fs > 0:
+        raise ValueError(f"fs must be a positive sampling rate in Hz; got {fs!r}.")
+    before, after = window
+    if not (before >= 0 and after > 0):
+        raise ValueError(f"window must be (seconds before R >= 0, seconds after R > 0); got {window!r}.")
+    rng = check_random_state(random_state)
+    factors = _sample_factors(n_samples, _check_ranges(factor_ranges, HEARTBEAT_FACTORS), grid, rng)
+    n_before = int(round(before * fs))
+    t = (np.arange(n_before + int(round(after * fs))) - n_before) / fs
+    f = {name: factors[name].to_numpy()[:, None] for name in factors}
+    rr = 60.0 / f["heart_rate"]
+    X = _one_beat(t, f) + _one_beat(t - rr, f) + _one_beat(t + rr, f)
+    X += f["baseline"] + f["noise"] * rng.standard_normal(X.shape)
+    return X, factors
+
+
+#: Factors of :func:`make_price_windows` per model, with default ranges.
+#: Rates are per minute (one step is one minute).
+PRICE_FACTORS = {
+    "gbm": {"drift": (-1e-4, 1e-4), "volatility": (2e-4, 2e-3)},
+    "ou": {"volatility": (2e-4, 2e-3), "mean_reversion": (0.005, 0.1), "start_deviation": (-0.01, 0.01)},
+    "garch": {"volatility": (2e-4, 2e-3), "alpha": (0.02, 0.2), "persistence": (0.8, 0.97)},
+}
+
+
+def _simulate_log_prices(model, f, window, rng):
+    n = len(next(iter(f.values())))
+    shocks = rng.standard_normal((n, window))
+    if model == "gbm":
+        sigma = f["volatility"][:, None]
+        steps = (f["drift"][:, None] - 0.5 * sigma**2) + sigma * shocks
+        return np.cumsum(steps, axis=1) - steps[:, :1]
+    if model == "ou":
+        theta, sigma = f["mean_reversion"], f["volatility"]
+        x = np.empty((n, window))
+        x[:, 0] = f["start_deviation"]
+        for k in range(1, window):
+            x[:, k] = x[:, k - 1] - theta * x[:, k - 1] + sigma * shocks[:, k]
+        return x - x[:, :1]
+    # GARCH(1,1) with unconditional variance volatility²: ω = σ²(1 − α − β).
+    alpha, beta = f["alpha"], f["persistence"] - f["alpha"]
+    omega = f["volatility"] ** 2 * (1.0 - alpha - beta)
+    var = f["volatility"] ** 2
+    r = np.empty((n, window))
+    r[:, 0] = 0.0
+    eps_prev = np.sqrt(var) * shocks[:, 0]
+    for k in range(1, window):
+        var = omega + alpha * eps_prev**2 + beta * var
+        eps_prev = np.sqrt(var) * shocks[:, k]
+        r[:, k] = eps_prev
+    return np.cumsum(r, axis=1)
+
+
+def make_price_windows(n_samples=1000, *, window=180, model="gbm", factor_ranges=None,
+                       start_price=(1e4, 6e4), random_state=None):
+    """Synthetic minute-price windows with known trend and volatility factors.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+        Number of windows.
+    window : int, default=180
+        Minutes per window (the seed's Bitcoin experiment uses 180).
+    model : {"gbm", "ou", "garch"}, default="gbm"
+        Geometric Brownian motion (factors ``drift``, ``volatility``),
+        Ornstein–Uhlenbeck on the log price (``volatility``,
+        ``mean_reversion``, ``start_deviation``), or GARCH(1,1) returns
+        (``volatility`` = unconditional σ, ``alpha``, ``persistence`` = α+β).
+        See :data:`PRICE_FACTORS` for the ranges (per-minute units).
+    factor_ranges : dict, default=None
+        Overrides ``{name: (low, high)}`` or ``{name: value}``.
+    start_price : (float, float), default=(1e4, 6e4)
+        Range of the first price of each window (a nuisance factor: the
+        returned windows are relative to it).
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, window)
+        ``log(price / price[0])`` per window: the same normalisation as
+        :func:`~skbvae.datasets.load_price_windows`, which keeps trend and
+        volatility visible (per-window min-max or z-scoring would erase
+        volatility; NOTES §5).
+    factors : pandas.DataFrame
+        One column per factor of ``model`` plus ``start_price``.
+
+    Examples
+    --------
+    >>> from skbvae.datasets import make_price_windows
+    >>> X, factors = make_price_windows(50, model="gbm", random_state=0)
+    >>> X.shape, list(factors.columns)
+    ((50, 180), ['drift', 'volatility', 'start_price'])
+    """
+    _check_size(n_samples, None)
+    if model not in PRICE_FACTORS:
+        raise ValueError(f"model must be one of {sorted(PRICE_FACTORS)}; got {model!r}.")
+    if not isinstance(window, (int, np.integer)) or window < 2:
+        raise ValueError(f"window must be an int >= 2 minutes; got {window!r}.")
+    rng = check_random_state(random_state)
+    factors = _sample_factors(n_samples, _check_ranges(factor_ranges, PRICE_FACTORS[model]), None, rng)
+    f = {name: factors[name].to_numpy() for name in factors}
+    X = _simulate_log_prices(model, f, window, rng)
+    factors["start_price"] = rng.uniform(*start_price, n_samples)
+    return X, factors

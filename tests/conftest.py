@@ -1,0 +1,28 @@
+"""Shared fixtures: small synthetic data and tiny, fast estimator settings."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from skbvae.datasets import make_heartbeats
+
+# Two cores on CI: keep torch from oversubscribing when pytest itself is busy.
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+#: Settings that make a fit take well under a second in tests.
+FAST = dict(latent_dim=3, hidden_layer_sizes=(16,), max_epochs=2, batch_size=32, random_state=0)
+
+SHARED_WFDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "wfdb"
+
+
+@pytest.fixture(scope="session")
+def beats():
+    """600 synthetic heartbeats (187 samples) and their generating factors."""
+    return make_heartbeats(600, random_state=0)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)
