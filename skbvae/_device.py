@@ -60,7 +60,10 @@ def to_device(array, device, dtype=torch.float32):
     Host arrays are pinned first when the target is a CUDA device so that the
     copy can run asynchronously.
     """
-    tensor = torch.as_tensor(np.ascontiguousarray(array) if isinstance(array, np.ndarray) else array)
+    if isinstance(array, np.ndarray):
+        # torch cannot wrap read-only memory (e.g. a joblib memmap) without a copy.
+        array = np.ascontiguousarray(array) if array.flags.writeable else np.array(array)
+    tensor = torch.as_tensor(array)
     tensor = tensor.to(dtype)
     if torch.device(device).type == "cuda" and tensor.device.type == "cpu":
         return tensor.pin_memory().to(device, non_blocking=True)

@@ -25,6 +25,7 @@ _INFERENCE_BATCH = 8192
 # same for every row, so each row's score depends on that row alone.
 _SCORE_DRAWS = 16
 _FLOAT_DTYPES = (np.float64, np.float32)
+_INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
 class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
@@ -230,7 +231,21 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         skbvae.exceptions.TrainingDivergedError
             If the loss becomes NaN or infinite; the estimator stays unfitted.
         """
+        # validate_data records n_features_in_/feature_names_in_; a failed fit
+        # must leave a previously fitted model exactly as it was.
+        previous = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
         X = validate_data(self, X, dtype=_FLOAT_DTYPES)
+        try:
+            self._fit(X)
+        except BaseException:
+            for name in _INPUT_ATTRIBUTES:
+                vars(self).pop(name, None)
+            vars(self).update(previous)
+            raise
+        return self
+
+    def _fit(self, X):
+        """Scale ``X``, train a new network on it and store the fitted state."""
         hidden = self._check_hidden_layer_sizes()
         scaling = self._resolved_scaling()
         device = resolve_device(self.device)
@@ -283,7 +298,6 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.history_ = self._history_frame(net.history)
         _, kl = self._encode_scaled(X_scaled)
         self.kl_per_latent_ = kl.astype(np.float64)
-        return self
 
     def _check_hidden_layer_sizes(self):
         if self.hidden_layer_sizes is None:
@@ -445,15 +459,15 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         values = np.linspace(-3, 3, 7) if values is None else values
         values = check_array(np.atleast_1d(values).reshape(1, -1), input_name="values").ravel()
         n_traversed, n_values = len(latents), len(values)
-        rows = np.arange(n_traversed)[:, None]
-        index = torch.as_tensor(latents)
 
         def traverse_batch(module, x):
-            values_t = torch.as_tensor(values, dtype=x.dtype, device=x.device)
-            codes = module.encode(x)[0][:, None, None, :].repeat(1, n_traversed, n_values, 1)
-            moved = codes[:, rows, :, index].clone()  # (n, n_traversed, n_values)
-            codes[:, rows, :, index] = moved + values_t if relative else values_t.expand_as(moved)
-            decoded = self._decode(module, codes.reshape(-1, codes.shape[-1]))
+            # mask[j, k] = 1 where traversal j moves latent k; shapes broadcast to
+            # (rows, n_traversed, n_values, latent_dim).
+            mask = torch.nn.functional.one_hot(torch.as_tensor(latents), n_latents).to(x)[None, :, None, :]
+            moved = torch.as_tensor(values).to(x)[None, None, :, None] * mask
+            codes = module.encode(x)[0][:, None, None, :]
+            codes = codes + moved if relative else codes * (1 - mask) + moved
+            decoded = self._decode(module, codes.reshape(-1, n_latents))
             return decoded.reshape(len(x), n_traversed, n_values, -1)
 
         rows_per_batch = max(1, _INFERENCE_BATCH // (n_traversed * n_values))
@@ -532,6 +546,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             Mean ELBO in nats per signal.
         """
         return float(np.mean(self.score_samples(X)))
+
+    def __sklearn_is_fitted__(self):
+        return hasattr(self, "net_")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,208 @@
+"""Figures for looking at a fitted β-VAE: traversals, KL per latent, training curves.
+
+matplotlib is imported only when a function here is called, so the package
+works without it (``pip install skbvae[plot]`` adds it).
+"""
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted
+
+
+def _pyplot():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("skbvae.plotting needs matplotlib: pip install matplotlib") from exc
+    return plt
+
+
+def _fitted_vae(estimator):
+    """The BetaVAETransformer inside ``estimator`` (itself, or the last step having one)."""
+    steps = getattr(estimator, "steps", None)
+    if steps is not None:
+        vae = next((step for _, step in reversed(steps) if hasattr(step, "traverse")), None)
+        if vae is None:
+            raise TypeError("the pipeline has no BetaVAETransformer step.")
+        estimator = vae
+    if not hasattr(estimator, "traverse"):
+        raise TypeError(f"expected a BetaVAETransformer, got {type(estimator).__name__}.")
+    check_is_fitted(estimator)
+    return estimator
+
+
+def _grid_axes(n_panels, axes, n_cols, panel_size=(2.6, 2.0)):
+    plt = _pyplot()
+    if axes is not None:
+        axes = np.ravel(axes)
+        if len(axes) < n_panels:
+            raise ValueError(f"axes has {len(axes)} Axes but {n_panels} panels are needed.")
+        return axes[0].figure, axes
+    n_cols = min(n_cols, n_panels)
+    n_rows = -(-n_panels // n_cols)
+    fig, grid = plt.subplots(n_rows, n_cols, figsize=(panel_size[0] * n_cols, panel_size[1] * n_rows),
+                             squeeze=False, sharex=True, constrained_layout=True)
+    for extra in grid.ravel()[n_panels:]:
+        extra.set_visible(False)
+    return fig, grid.ravel()
+
+
+def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_cols=5, axes=None,
+                   cmap="coolwarm", time=None):
+    """The latent traversal figure: one panel per latent, decoded as it moves.
+
+    Each panel shows the input signal in black and the decoded signal while one
+    latent goes over ``values`` (−3 to 3 prior standard deviations by default)
+    in a colour ramp, the other latents staying at the input's code. Panel
+    titles give the latent's index and its KL divergence (nats): latents with
+    KL near 0 are unused and decode to the same curve.
+
+    Parameters
+    ----------
+    estimator : BetaVAETransformer or Pipeline
+        A fitted β-VAE, or a pipeline containing one.
+    x : array-like of shape (n_features,) or (1, n_features)
+        One signal, in the units the model was fitted in.
+    latents : sequence of int, default=None
+        Latents to show; None means all.
+    values : array-like, default=None
+        Latent values; None means ``np.linspace(-3, 3, 7)``.
+    order : {"kl", "index"}, default="kl"
+        Panel order: by decreasing KL (most informative first), or by index.
+    n_cols : int, default=5
+        Panels per row when the axes are created here.
+    axes : array of matplotlib Axes, default=None
+        Axes to draw into, one per latent; created when None.
+    cmap : str, default="coolwarm"
+        Colour ramp for the latent values.
+    time : array-like of shape (n_features,), default=None
+        x-axis values (e.g. seconds); sample indices when None.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from skbvae import BetaVAETransformer
+    >>> from skbvae.datasets import make_heartbeats
+    >>> from skbvae.plotting import plot_traversal
+    >>> X, _ = make_heartbeats(100, random_state=0)
+    >>> vae = BetaVAETransformer(latent_dim=3, max_epochs=2, random_state=0).fit(X)
+    >>> fig = plot_traversal(vae, X[0])
+    >>> len(fig.axes)
+    3
+    """
+    plt = _pyplot()
+    vae = _fitted_vae(estimator)
+    x = np.asarray(x, dtype=float).reshape(1, -1)
+    if latents is None:
+        latents = np.arange(len(vae.kl_per_latent_))
+    latents = np.asarray(latents)
+    if order == "kl":
+        latents = latents[np.argsort(-vae.kl_per_latent_[latents], kind="stable")]
+    elif order != "index":
+        raise ValueError(f"order must be 'kl' or 'index'; got {order!r}.")
+    values = np.linspace(-3, 3, 7) if values is None else np.asarray(values, dtype=float)
+    curves = vae.traverse(x, latents=latents, values=values)[0]
+    t = np.arange(x.shape[1]) if time is None else np.asarray(time)
+    fig, panels = _grid_axes(len(latents), axes, n_cols)
+    colours = plt.get_cmap(cmap)(np.linspace(0, 1, len(values)))
+    for ax, latent, traversal in zip(panels, latents, curves):
+        for colour, curve in zip(colours, traversal):
+            ax.plot(t, curve, color=colour, lw=1.2)
+        ax.plot(t, x[0], color="black", lw=1.0, ls="--")
+        ax.set_title(f"z{latent}  KL={vae.kl_per_latent_[latent]:.2f}", fontsize=9)
+    norm = plt.Normalize(values.min(), values.max())
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(panels[:len(latents)]),
+                 label="latent value", shrink=0.8)
+    return fig
+
+
+def plot_latent_kl(estimator, *, ax=None, threshold=0.01):
+    """Bar chart of the mean KL divergence of each latent (nats) on the training data.
+
+    Parameters
+    ----------
+    estimator : BetaVAETransformer or Pipeline
+    ax : matplotlib Axes, default=None
+    threshold : float, default=0.01
+        Latents above this KL (nats) are counted as active and drawn dark.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    vae = _fitted_vae(estimator)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3), constrained_layout=True)
+    kl = vae.kl_per_latent_
+    active = kl > threshold
+    ax.bar(np.arange(len(kl)), kl, color=np.where(active, "tab:blue", "lightgray"))
+    ax.set_xticks(np.arange(len(kl)), [f"z{i}" for i in range(len(kl))])
+    ax.set_ylabel("KL per latent (nats)")
+    ax.set_title(f"{active.sum()} of {len(kl)} latents active (KL > {threshold} nats)")
+    return ax.figure
+
+
+def plot_history(estimator, *, axes=None):
+    """Training curves per epoch: objective, reconstruction, KL with its capacity target.
+
+    Parameters
+    ----------
+    estimator : BetaVAETransformer or Pipeline
+    axes : sequence of 3 matplotlib Axes, default=None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    plt = _pyplot()
+    history = _fitted_vae(estimator).history_
+    if axes is None:
+        _, axes = plt.subplots(1, 3, figsize=(11, 3), constrained_layout=True)
+    loss_ax, recon_ax, kl_ax = np.ravel(axes)[:3]
+    loss_ax.plot(history["epoch"], history["loss"])
+    loss_ax.set_title("training objective")
+    recon_ax.plot(history["epoch"], history["reconstruction"], color="tab:green")
+    recon_ax.set_title("reconstruction NLL (nats)")
+    kl_ax.plot(history["epoch"], history["kl"], color="tab:red", label="KL")
+    if history["capacity"].notna().any():
+        kl_ax.plot(history["epoch"], history["capacity"], color="black", ls="--", label="capacity C")
+    kl_ax.set_title("KL (nats)")
+    kl_ax.legend()
+    for ax in (loss_ax, recon_ax, kl_ax):
+        ax.set_xlabel("epoch")
+    return loss_ax.figure
+
+
+def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time=None):
+    """Signals (black) over their reconstructions ``inverse_transform(transform(X))``.
+
+    Parameters
+    ----------
+    estimator : BetaVAETransformer or Pipeline
+    X : array-like of shape (n_samples, n_features)
+    n_signals : int, default=6
+        The first ``n_signals`` rows are drawn.
+    n_cols : int, default=3
+    axes : array of matplotlib Axes, default=None
+    time : array-like of shape (n_features,), default=None
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    vae = _fitted_vae(estimator)
+    X = np.asarray(X, dtype=float)[:n_signals]
+    reconstruction = vae.inverse_transform(vae.transform(X))
+    t = np.arange(X.shape[1]) if time is None else np.asarray(time)
+    fig, panels = _grid_axes(len(X), axes, n_cols, panel_size=(3.2, 2.0))
+    for i, (ax, signal, recon) in enumerate(zip(panels, X, reconstruction)):
+        ax.plot(t, signal, color="black", lw=1.0, label="signal")
+        ax.plot(t, recon, color="tab:orange", lw=1.2, label="reconstruction")
+        ax.set_title(f"row {i}", fontsize=9)
+    panels[0].legend(fontsize=7)
+    return fig

@@ -1,0 +1,148 @@
+"""Bad input and bad hyper-parameters get clear errors that name the culprit."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.exceptions import NotFittedError
+
+from conftest import FAST
+from skbvae import BetaVAETransformer, TrainingDivergedError
+
+
+@pytest.fixture(scope="module")
+def data():
+    return np.random.default_rng(0).normal(size=(40, 12))
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    return BetaVAETransformer(**FAST).fit(data)
+
+
+def _with(data, value):
+    bad = data.copy()
+    bad[3, 4] = value
+    return bad
+
+
+@pytest.mark.parametrize(
+    "make_bad, error, match",
+    [
+        (lambda X: _with(X, np.nan), ValueError, "Input X contains NaN"),
+        (lambda X: _with(X, np.inf), ValueError, "Input X contains infinity"),
+        (lambda X: X[:, 0], ValueError, "Expected 2D array, got 1D"),
+        (lambda X: X[:, :, None], ValueError, "Found array with dim 3"),
+        (lambda X: X[:0], ValueError, "0 sample"),
+        (lambda X: X.astype(str).astype(object) + "mV", ValueError, "could not convert|string"),
+        (lambda X: X + 1j, ValueError, "Complex data not supported"),
+        (lambda X: sp.csr_matrix(X), TypeError, "dense data is required|[Ss]parse"),
+    ],
+    ids=["nan", "inf", "1d", "3d", "empty", "strings", "complex", "sparse"],
+)
+def test_bad_X_at_fit_and_transform(data, fitted, make_bad, error, match):
+    bad = make_bad(data)
+    with pytest.raises(error, match=match):
+        BetaVAETransformer(**FAST).fit(bad)
+    with pytest.raises(error, match=match):
+        fitted.transform(bad)
+    with pytest.raises(error, match=match):
+        fitted.score_samples(bad)
+
+
+def test_wrong_feature_count(data, fitted):
+    with pytest.raises(ValueError, match="X has 11 features, but BetaVAETransformer is expecting 12"):
+        fitted.transform(data[:, :11])
+    with pytest.raises(ValueError, match="X has 13 features"):
+        fitted.traverse(np.hstack([data, data[:, :1]]))
+
+
+def test_wrong_latent_width(fitted):
+    with pytest.raises(ValueError, match="Z has 4 columns.*latent_dim=3"):
+        fitted.inverse_transform(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="Input Z contains NaN"):
+        fitted.inverse_transform(np.full((2, 3), np.nan))
+    with pytest.raises(ValueError, match="Expected 2D array"):
+        fitted.inverse_transform(np.zeros(3))
+
+
+@pytest.mark.parametrize(
+    "latents, match",
+    [([3], r"latents must lie in \[0, 2\]"), ([-1], "latents must lie"), ([0.5], "sequence of ints"),
+     ([], "non-empty")],
+)
+def test_traverse_bad_latents(data, fitted, latents, match):
+    with pytest.raises(ValueError, match=match):
+        fitted.traverse(data[:2], latents=latents)
+
+
+def test_traverse_bad_values(data, fitted):
+    with pytest.raises(ValueError, match="values"):
+        fitted.traverse(data[:2], latents=[0], values=[0.0, np.nan])
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"beta": -1.0}, "'beta' parameter"),
+        ({"latent_dim": 0}, "'latent_dim' parameter"),
+        ({"capacity": -5.0}, "'capacity' parameter"),
+        ({"architecture": "transformer"}, "'architecture' parameter"),
+        ({"likelihood": "poisson"}, "'likelihood' parameter"),
+        ({"scaling": "robust"}, "'scaling' parameter"),
+        ({"lr": 0.0}, "'lr' parameter"),
+        ({"max_epochs": 0}, "'max_epochs' parameter"),
+        ({"batch_size": 0}, "'batch_size' parameter"),
+        ({"device": "tpu"}, "device must be"),
+        ({"device": 3}, "'device' parameter"),
+        ({"hidden_layer_sizes": (16, 0)}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": ()}, "hidden_layer_sizes"),
+        ({"hidden_layer_sizes": (1.5,)}, "hidden_layer_sizes"),
+    ],
+)
+def test_invalid_hyper_parameters(data, params, match):
+    with pytest.raises(ValueError, match=match):
+        BetaVAETransformer(**{**FAST, **params}).fit(data)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on machines without CUDA")
+def test_cuda_requested_without_gpu(data):
+    with pytest.raises(ValueError, match="no CUDA GPU is available.*device='cpu'"):
+        BetaVAETransformer(**FAST, device="cuda").fit(data)
+
+
+@pytest.mark.parametrize(
+    "method, args",
+    [("transform", "X"), ("inverse_transform", "Z"), ("traverse", "X"), ("score_samples", "X"),
+     ("score", "X"), ("get_feature_names_out", None)],
+)
+def test_not_fitted(data, method, args):
+    arguments = {"X": (data,), "Z": (np.zeros((2, 3)),), None: ()}[args]
+    with pytest.raises(NotFittedError):
+        getattr(BetaVAETransformer(), method)(*arguments)
+    with pytest.raises(NotFittedError):
+        BetaVAETransformer().sample(2)
+
+
+def test_sample_count_validated(fitted):
+    with pytest.raises(ValueError, match="n_samples must be a positive int"):
+        fitted.sample(0)
+
+
+def test_divergence_raises_and_leaves_estimator_unfitted(data):
+    huge = data * 1e30  # squared errors overflow float32 without scaling
+    vae = BetaVAETransformer(**FAST, scaling=None)
+    with pytest.raises(TrainingDivergedError, match="diverged.*lr.*scal"):
+        vae.fit(huge)
+    with pytest.raises(NotFittedError):
+        vae.transform(data)
+
+
+def test_failed_refit_keeps_previous_model(data, fitted):
+    import copy
+
+    model = copy.deepcopy(fitted)
+    before = model.transform(data)
+    with pytest.raises(TrainingDivergedError):
+        model.set_params(scaling=None).fit(data * 1e30)
+    np.testing.assert_array_equal(model.transform(data), before)

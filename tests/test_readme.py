@@ -1,0 +1,35 @@
+"""The README's commands and quick start stay true."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _bash_blocks():
+    return re.findall(r"```bash\n(.*?)\n```", README, flags=re.S)
+
+
+def test_ci_runs_the_readme_test_command():
+    test_command = next(block for block in _bash_blocks() if "pytest" in block)
+    ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert test_command.strip() in [line.strip() for line in ci_lines]
+
+
+def test_readme_main_command_runs_an_existing_example():
+    main_command = next(block for block in _bash_blocks() if "examples/" in block)
+    script = re.search(r"(examples/\S+\.py)", main_command).group(1)
+    assert (ROOT / script).is_file()
+
+
+def test_quick_start_runs(monkeypatch):
+    pytest.importorskip("matplotlib")
+    code = re.search(r"```python\n(.*?)\n```", README, flags=re.S).group(1)
+    code = code.replace("make_heartbeats(2000", "make_heartbeats(300").replace("max_epochs=20", "max_epochs=2")
+    namespace = {}
+    exec(compile(code, "README.md", "exec"), namespace)
+    assert namespace["T"].shape == (3, 2, 7, 187)
+    assert namespace["Z"].shape == (300, 10)
