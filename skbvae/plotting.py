@@ -91,8 +91,8 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     >>> X, _ = make_heartbeats(100, random_state=0)
     >>> vae = BetaVAETransformer(latent_dim=3, max_epochs=2, random_state=0).fit(X)
     >>> fig = plot_traversal(vae, X[0])
-    >>> len(fig.axes)
-    3
+    >>> len(fig.axes)  # three panels and the colour bar
+    4
     """
     plt = _pyplot()
     vae = _fitted_vae(estimator)

@@ -1,10 +1,25 @@
-"""Datasets: ECG heartbeats from WFDB records, price windows, and synthetic signals."""
+"""Datasets: ECG heartbeats from WFDB records and Kaggle CSVs, price windows, synthetic signals.
 
-from ._synthetic import HEARTBEAT_FACTORS, PRICE_FACTORS, make_heartbeats, make_price_windows
+Every loader reads local files only (it never downloads) and returns ``X``, an
+array that goes straight into :class:`~skbvae.BetaVAETransformer`, with a
+pandas DataFrame of per-row metadata or generating factors.
+"""
+
+from ._csv import load_price_windows, load_ptbdb_csv
+from ._rpeaks import detect_r_peaks
+from ._synthetic import HEARTBEAT_FACTORS, PRICE_FACTORS, make_ecg, make_heartbeats, make_price_windows
+from ._wfdb import BEAT_SYMBOLS, LEAD_II_NAMES, load_wfdb_heartbeats
 
 __all__ = [
+    "BEAT_SYMBOLS",
     "HEARTBEAT_FACTORS",
+    "LEAD_II_NAMES",
     "PRICE_FACTORS",
+    "detect_r_peaks",
+    "load_price_windows",
+    "load_ptbdb_csv",
+    "load_wfdb_heartbeats",
+    "make_ecg",
     "make_heartbeats",
     "make_price_windows",
 ]

@@ -149,6 +149,63 @@ def make_heartbeats(n_samples=1000, *, fs=125.0, window=(0.25, 1.25), factor_ran
     return X, factors
 
 
+def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=0.01, amplitude=1.0,
+             random_state=None):
+    """A continuous single-lead ECG with known R-peak positions, for detector tests and fixtures.
+
+    Beats have the shape of :func:`make_heartbeats` at its default-range
+    midpoints, scaled by ``amplitude``; RR intervals vary by ``rr_jitter``
+    (relative standard deviation) around ``60 / heart_rate`` seconds.
+
+    Parameters
+    ----------
+    duration : float, default=10.0
+        Seconds of signal.
+    fs : float, default=250.0
+        Sampling rate in Hz.
+    heart_rate : float, default=72.0
+        Mean heart rate in bpm.
+    rr_jitter : float, default=0.03
+        Relative standard deviation of the RR intervals.
+    noise : float, default=0.01
+        Standard deviation of white noise, in units of ``amplitude`` mV.
+    amplitude : float, default=1.0
+        Scale of the whole signal (test amplitude invariance with it).
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    ecg : ndarray of shape (round(duration * fs),)
+    r_peaks : ndarray of int
+        Sample index of every R peak.
+
+    Examples
+    --------
+    >>> from skbvae.datasets import make_ecg
+    >>> ecg, r_peaks = make_ecg(10.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
+    >>> ecg.shape, r_peaks[:3].tolist()
+    ((2500,), [125, 375, 625])
+    """
+    rng = check_random_state(random_state)
+    rr = 60.0 / heart_rate
+    times = [0.5 * rr]
+    while times[-1] < duration:
+        times.append(times[-1] + rr * (1 + rr_jitter * rng.standard_normal()))
+    r_times = np.array(times[:-1])
+    n = int(round(duration * fs))
+    t = np.arange(n) / fs
+    shape = {name: np.array([[(low + high) / 2]]) for name, (low, high) in HEARTBEAT_FACTORS.items()}
+    shape["heart_rate"] = np.array([[heart_rate]])
+    ecg = np.zeros(n)
+    support = int(1.5 * fs)
+    r_peaks = np.round(r_times * fs).astype(int)
+    for r_time, r in zip(r_times, r_peaks):
+        lo, hi = max(0, r - support), min(n, r + support)
+        ecg[lo:hi] += _one_beat(t[lo:hi] - r_time, shape)[0]
+    ecg += noise * rng.standard_normal(n)
+    return amplitude * ecg, r_peaks
+
+
 #: Factors of :func:`make_price_windows` per model, with default ranges.
 #: Rates are per minute (one step is one minute).
 PRICE_FACTORS = {

@@ -1,0 +1,154 @@
+"""Synthetic generators: shapes, ranges, reproducibility, and that each factor does its one job."""
+
+import numpy as np
+import pytest
+
+from skbvae.datasets import HEARTBEAT_FACTORS, PRICE_FACTORS, make_ecg, make_heartbeats, make_price_windows
+
+FS = 125.0
+T = (np.arange(187) - 31) / FS  # seconds from R
+
+
+def test_heartbeat_shapes_ranges_reproducibility():
+    X, factors = make_heartbeats(500, random_state=0)
+    assert X.shape == (500, 187) and list(factors.columns) == list(HEARTBEAT_FACTORS)
+    for name, (low, high) in HEARTBEAT_FACTORS.items():
+        assert factors[name].between(low, high).all()
+        assert factors[name].max() - factors[name].min() > 0.8 * (high - low)  # spread over the range
+    # Independent draws: no pair of factors is correlated.
+    corr = np.corrcoef(factors.to_numpy().T)
+    assert np.abs(corr[np.triu_indices(7, 1)]).max() < 0.15
+    X2, factors2 = make_heartbeats(500, random_state=0)
+    np.testing.assert_array_equal(X, X2)
+    assert factors.equals(factors2)
+    assert not np.allclose(X, make_heartbeats(500, random_state=1)[0])
+    assert make_heartbeats(10, fs=250, window=(0.5, 1.0))[0].shape == (10, 375)
+
+
+def test_heartbeat_grid():
+    X, factors = make_heartbeats(grid=3, factor_ranges={"noise": 0.0, "baseline": 0.0, "heart_rate": 70.0})
+    assert len(X) == 3**7 and len(factors.drop_duplicates()) == 3**4
+    assert sorted(factors["st_shift"].unique()) == pytest.approx([-0.2, 0.0, 0.2])
+
+
+def beat(**changes):
+    """One noise-free beat at the middle of every range, with some factors changed."""
+    fixed = {name: (low + high) / 2 for name, (low, high) in HEARTBEAT_FACTORS.items()}
+    fixed.update(noise=0.0, **changes)
+    return make_heartbeats(1, factor_ranges=fixed, random_state=0)[0][0]
+
+
+MID = {name: (low + high) / 2 for name, (low, high) in HEARTBEAT_FACTORS.items()}
+QRS = np.abs(T) < 0.08
+T_WAVE = (T > 0.2) & (T < 0.4)
+BEFORE_QRS = (T > -0.2) & (T < -0.08)
+ST = (T > 0.07) & (T < 0.15)
+
+
+def test_baseline_shifts_the_whole_beat_equally():
+    np.testing.assert_allclose(beat(baseline=0.2) - beat(baseline=0.0), 0.2, atol=1e-12)
+
+
+def test_r_amplitude_changes_only_the_qrs_complexes():
+    diff = np.abs(beat(r_amplitude=1.5) - beat(r_amplitude=0.7))
+    assert diff[QRS].max() > 0.5
+    assert diff[T_WAVE | BEFORE_QRS].max() < 1e-3
+
+
+def test_qrs_width_changes_only_the_qrs_complexes():
+    diff = np.abs(beat(qrs_width=0.12) - beat(qrs_width=0.06))
+    assert diff[QRS].max() > 0.3
+    assert diff[T_WAVE | BEFORE_QRS].max() < 0.03
+
+
+def test_t_amplitude_changes_only_the_t_wave_including_inversion():
+    up, inverted = beat(t_amplitude=0.5), beat(t_amplitude=-0.3)
+    assert up[T_WAVE].max() > 0.4 and inverted[T_WAVE].min() < -0.2
+    assert np.abs(up - inverted)[QRS | BEFORE_QRS].max() < 1e-3
+
+
+def test_st_shift_moves_the_st_segment_only():
+    diff = beat(st_shift=0.2) - beat(st_shift=-0.2)
+    np.testing.assert_allclose(diff[ST], 0.4, atol=0.05)
+    assert np.abs(diff[BEFORE_QRS]).max() < 1e-3
+
+
+def test_heart_rate_moves_the_next_beat():
+    slow, fast = beat(heart_rate=55.0), beat(heart_rate=105.0)
+    next_r = lambda x: T[np.argmax(np.where(T > 0.3, x, -np.inf))]  # noqa: E731
+    assert next_r(slow) == pytest.approx(60 / 55, abs=0.02)
+    assert next_r(fast) == pytest.approx(60 / 105, abs=0.02)
+    assert np.abs(slow - fast)[np.abs(T) < 0.05].max() < 0.02
+
+
+def test_noise_adds_white_noise_of_that_size():
+    X, _ = make_heartbeats(200, factor_ranges={**MID, "noise": 0.05}, random_state=0)
+    clean, _ = make_heartbeats(1, factor_ranges={**MID, "noise": 0.0}, random_state=0)
+    assert np.std(X - clean) == pytest.approx(0.05, rel=0.05)
+
+
+def test_heartbeat_bad_arguments():
+    with pytest.raises(ValueError, match="unknown factor 'pulse'"):
+        make_heartbeats(5, factor_ranges={"pulse": (1, 2)})
+    with pytest.raises(ValueError, match="low <= high"):
+        make_heartbeats(5, factor_ranges={"noise": (0.1, 0.0)})
+    with pytest.raises(ValueError, match="n_samples"):
+        make_heartbeats(0)
+    with pytest.raises(ValueError, match="grid"):
+        make_heartbeats(grid=0)
+    with pytest.raises(ValueError, match="fs"):
+        make_heartbeats(5, fs=-1)
+
+
+def test_make_ecg_knows_its_r_peaks():
+    ecg, r_peaks = make_ecg(30.0, fs=500, heart_rate=90, rr_jitter=0.0, noise=0.0, random_state=0)
+    assert len(ecg) == 15000
+    np.testing.assert_allclose(np.diff(r_peaks), 500 * 60 / 90, atol=1)
+    for r in r_peaks:
+        window = ecg[max(0, r - 50):r + 50]
+        assert window.max() == ecg[r]
+
+
+@pytest.mark.parametrize("model", sorted(PRICE_FACTORS))
+def test_price_window_shapes_and_reproducibility(model):
+    X, factors = make_price_windows(300, model=model, random_state=0)
+    assert X.shape == (300, 180) and np.isfinite(X).all()
+    np.testing.assert_allclose(X[:, 0], 0.0)
+    assert list(factors.columns) == [*PRICE_FACTORS[model], "start_price"]
+    for name, (low, high) in PRICE_FACTORS[model].items():
+        assert factors[name].between(low, high).all()
+    np.testing.assert_array_equal(X, make_price_windows(300, model=model, random_state=0)[0])
+
+
+@pytest.mark.parametrize("model", sorted(PRICE_FACTORS))
+def test_volatility_is_the_minute_return_spread(model):
+    X, factors = make_price_windows(400, model=model, random_state=0)
+    realised = np.diff(X, axis=1).std(axis=1)
+    if model == "garch":
+        assert np.corrcoef(realised, factors["volatility"])[0, 1] > 0.9
+    else:
+        np.testing.assert_allclose(realised, factors["volatility"], rtol=0.25)
+
+
+def test_drift_is_the_trend_and_not_the_volatility():
+    up, _ = make_price_windows(500, factor_ranges={"drift": 1e-4, "volatility": 5e-4}, random_state=0)
+    down, _ = make_price_windows(500, factor_ranges={"drift": -1e-4, "volatility": 5e-4}, random_state=0)
+    assert np.mean(up[:, -1] - down[:, -1]) == pytest.approx(2e-4 * 179, rel=1e-6)
+    np.testing.assert_allclose(np.diff(up, axis=1).std(axis=1), np.diff(down, axis=1).std(axis=1))
+
+
+def test_mean_reversion_pulls_back_to_the_level():
+    fast, _ = make_price_windows(300, model="ou", factor_ranges={"mean_reversion": 0.1, "start_deviation": 0.01,
+                                                                  "volatility": 2e-4}, random_state=0)
+    slow, _ = make_price_windows(300, model="ou", factor_ranges={"mean_reversion": 0.005, "start_deviation": 0.01,
+                                                                  "volatility": 2e-4}, random_state=0)
+    # Starting 1 % above the level, a fast-reverting price falls the whole 1 %.
+    assert fast[:, -1].mean() == pytest.approx(-0.01, abs=1e-3)
+    assert -0.01 < slow[:, -1].mean() < -0.003
+
+
+def test_price_bad_arguments():
+    with pytest.raises(ValueError, match="model"):
+        make_price_windows(5, model="heston")
+    with pytest.raises(ValueError, match="window"):
+        make_price_windows(5, window=1)
