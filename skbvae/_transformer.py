@@ -119,15 +119,15 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     kl_per_latent_ : ndarray of shape (latent_dim,)
         Mean KL divergence of each latent on the training data, in nats.
         Latents above ~0.01 nats are active; the rest are unused.
-    center_ : ndarray of shape (n_features_in_,)
+    center_ : ndarray of shape (``n_features_in_``,)
         Value subtracted from each feature before the network.
-    scale_ : ndarray of shape (n_features_in_,)
+    scale_ : ndarray of shape (``n_features_in_``,)
         Value each centred feature is divided by.
     n_iter_ : int
         Number of epochs run.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (``n_features_in_``,)
         Names of features seen during :meth:`fit`, when ``X`` has string
         column names.
 
@@ -296,7 +296,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self._n_features_out = self.latent_dim
         self.n_iter_ = len(net.history)
         self.history_ = self._history_frame(net.history)
-        _, kl = self._encode_scaled(X_scaled)
+        _, kl = self._encode(X_scaled, scale_input=False)
         self.kl_per_latent_ = kl.astype(np.float64)
 
     def _check_hidden_layer_sizes(self):
@@ -324,12 +324,14 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         return frame.astype({"capacity": float})
 
     # ------------------------------------------------------- batched inference
-    def _map_batches(self, array, fn, rows_per_batch=_INFERENCE_BATCH):
+    def _map_batches(self, array, fn, rows_per_batch=_INFERENCE_BATCH, *, scale_input=False, unscale_output=False):
         """Apply ``fn(module, batch)`` to row batches of ``array`` on the net's device.
 
         Computation runs in ``array``'s dtype (float32 or float64): float64
-        inputs give results that do not depend on how rows are batched. Only one
-        batch of intermediates exists on the device at a time.
+        inputs give results that do not depend on how rows are batched. Inputs
+        are scaled and decoded signals unscaled batch by batch
+        (``scale_input``, ``unscale_output``), so besides the input and the
+        output only one batch of intermediates exists at a time.
         """
         dtype = torch.float64 if array.dtype == np.float64 else torch.float32
         module = self.net_.module_
@@ -339,8 +341,12 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         out = None
         with torch.inference_mode():
             for start in range(0, len(array), rows_per_batch):
-                batch = to_device(array[start:start + rows_per_batch], self.net_.device, dtype)
-                result = fn(module, batch).cpu().numpy()
+                rows = array[start:start + rows_per_batch]
+                if scale_input:
+                    rows = ((rows - self.center_) / self.scale_).astype(array.dtype, copy=False)
+                result = fn(module, to_device(rows, self.net_.device, dtype)).cpu().numpy()
+                if unscale_output:
+                    result = (result * self.scale_ + self.center_).astype(result.dtype, copy=False)
                 if out is None:
                     out = np.empty((len(array), *result.shape[1:]), dtype=result.dtype)
                 out[start:start + len(result)] = result
@@ -348,8 +354,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
-        return ((X - self.center_) / self.scale_).astype(X.dtype, copy=False)
+        return validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
 
     def _validate_Z(self, Z):
         check_is_fitted(self)
@@ -361,18 +366,17 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             )
         return Z
 
-    def _unscale(self, X_scaled):
-        return (X_scaled * self.scale_ + self.center_).astype(X_scaled.dtype, copy=False)
-
     def _decode(self, module, z):
         return decoder_mean(module.decode(z), self.net_.criterion_.likelihood)
 
-    def _encode_scaled(self, X_scaled):
-        """Posterior means and mean KL per latent of already-scaled rows."""
-        stats = self._map_batches(
-            X_scaled,
-            lambda module, x: torch.cat([module.encode(x)[0], kl_per_latent(*module.encode(x))], dim=1),
-        )
+    def _encode(self, X, *, scale_input=True):
+        """Posterior means and mean KL per latent (nats) of the rows of ``X``."""
+
+        def stats_batch(module, x):
+            mu, logvar = module.encode(x)
+            return torch.cat([mu, kl_per_latent(mu, logvar)], dim=1)
+
+        stats = self._map_batches(X, stats_batch, scale_input=scale_input)
         mu, kl = np.split(stats, 2, axis=1)
         return mu, kl.mean(axis=0)
 
@@ -382,7 +386,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : array-like of shape (n_samples, ``n_features_in_``)
             Signals in the units they were fitted in.
 
         Returns
@@ -390,8 +394,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Z : ndarray of shape (n_samples, latent_dim)
             Posterior means, in the dtype of ``X`` (float32 or float64).
         """
-        X_scaled = self._validate_X(X)
-        return self._map_batches(X_scaled, lambda module, x: module.encode(x)[0])
+        X = self._validate_X(X)
+        return self._map_batches(X, lambda module, x: module.encode(x)[0], scale_input=True)
 
     def inverse_transform(self, Z):
         """Decode latent codes back to signals in the training data's units.
@@ -403,12 +407,12 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_)
+        X : ndarray of shape (n_samples, ``n_features_in_``)
             Decoder means (for a Bernoulli likelihood, probabilities mapped back
             through the scaling).
         """
         Z = self._validate_Z(Z)
-        return self._unscale(self._map_batches(Z, self._decode))
+        return self._map_batches(Z, self._decode, unscale_output=True)
 
     def traverse(self, X, latents=None, values=None, *, relative=False):
         """Decode signals while one latent at a time moves over ``values``.
@@ -420,7 +424,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : array-like of shape (n_samples, ``n_features_in_``)
             Signals whose codes are the starting points.
         latents : sequence of int or None, default=None
             Indices of the latents to move; ``None`` means all of them.
@@ -432,7 +436,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
         Returns
         -------
-        traversals : ndarray of shape (n_samples, n_latents, n_values, n_features_in_)
+        traversals : ndarray of shape (n_samples, n_latents, n_values, ``n_features_in_``)
             Decoded signals in the training data's units.
 
         Examples
@@ -445,7 +449,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         >>> vae.traverse(X[:1], latents=[2], values=[-2.0, 0.0, 2.0]).shape
         (1, 1, 3, 187)
         """
-        X_scaled = self._validate_X(X)
+        X = self._validate_X(X)
         n_latents = self._n_features_out
         if latents is None:
             latents = np.arange(n_latents)
@@ -471,7 +475,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             return decoded.reshape(len(x), n_traversed, n_values, -1)
 
         rows_per_batch = max(1, _INFERENCE_BATCH // (n_traversed * n_values))
-        return self._unscale(self._map_batches(X_scaled, traverse_batch, rows_per_batch))
+        return self._map_batches(X, traverse_batch, rows_per_batch, scale_input=True, unscale_output=True)
 
     def sample(self, n_samples=1, random_state=None):
         """Generate new signals by decoding codes drawn from the prior N(0, I).
@@ -485,7 +489,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
         Returns
         -------
-        X : ndarray of shape (n_samples, n_features_in_), float64
+        X : ndarray of shape (n_samples, ``n_features_in_``), float64
             Generated signals in the training data's units.
         """
         check_is_fitted(self)
@@ -507,14 +511,14 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : array-like of shape (n_samples, ``n_features_in_``)
 
         Returns
         -------
         elbo : ndarray of shape (n_samples,)
             In nats; higher is better.
         """
-        X_scaled = self._validate_X(X)
+        X = self._validate_X(X)
         likelihood = self.net_.criterion_.likelihood
         noise = torch.randn(_SCORE_DRAWS, self._n_features_out, generator=torch.Generator().manual_seed(0))
 
@@ -526,7 +530,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             nll = reconstruction_nll(x.repeat_interleave(_SCORE_DRAWS, dim=0), decoded, likelihood)
             return -nll.reshape(len(x), _SCORE_DRAWS).mean(dim=1) - kl_per_latent(mu, logvar).sum(dim=1)
 
-        elbo = self._map_batches(X_scaled, elbo_batch, _INFERENCE_BATCH // _SCORE_DRAWS)
+        elbo = self._map_batches(X, elbo_batch, _INFERENCE_BATCH // _SCORE_DRAWS, scale_input=True)
         if likelihood == "gaussian":
             elbo = elbo - np.log(self.scale_).sum()
         return elbo
@@ -536,7 +540,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : array-like of shape (n_samples, ``n_features_in_``)
         y : None
             Ignored.
 

@@ -206,3 +206,61 @@ def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time
         ax.set_title(f"row {i}", fontsize=9)
     panels[0].legend(fontsize=7)
     return fig
+
+
+def plot_latent_vs_factor(estimator, X, factors, *, n_bins=20, max_points=2000, random_state=0):
+    """Each latent against each known factor, with their mutual information.
+
+    The left block is a grid of scatter plots (rows: latents by decreasing KL,
+    columns: factors); the right panel is the mutual-information matrix (nats)
+    from :func:`skbvae.metrics.mutual_info_matrix`, the quantity MIG is built
+    on. A disentangled model shows one strong cell per factor column.
+
+    Parameters
+    ----------
+    estimator : BetaVAETransformer or Pipeline
+    X : array-like of shape (n_samples, n_features)
+    factors : pandas.DataFrame or array-like of shape (n_samples, n_factors)
+    n_bins : int, default=20
+        Bins of the mutual-information estimate.
+    max_points : int, default=2000
+        Points drawn per scatter (a random subset).
+    random_state : int, default=0
+        Seeds the subset.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+    """
+    import pandas as pd
+
+    from .metrics import mutual_info_matrix
+
+    plt = _pyplot()
+    vae = _fitted_vae(estimator)
+    Z = vae.transform(np.asarray(X, dtype=float))
+    names = list(factors.columns) if isinstance(factors, pd.DataFrame) else [f"factor {j}" for j in range(np.shape(factors)[1])]
+    F = np.asarray(factors, dtype=float)
+    mi, _ = mutual_info_matrix(Z, F, n_bins=n_bins)
+    order = np.argsort(-vae.kl_per_latent_, kind="stable")
+    subset = np.random.default_rng(random_state).permutation(len(Z))[:max_points]
+    n_latents, n_factors = len(order), F.shape[1]
+    fig = plt.figure(figsize=(1.6 * n_factors + 4, 1.2 * n_latents + 1), constrained_layout=True)
+    grid = fig.add_gridspec(n_latents, n_factors + 3)
+    for row, latent in enumerate(order):
+        for col in range(n_factors):
+            ax = fig.add_subplot(grid[row, col])
+            ax.scatter(F[subset, col], Z[subset, latent], s=1, alpha=0.3, color="tab:blue")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if row == 0:
+                ax.set_title(names[col], fontsize=8)
+            if col == 0:
+                ax.set_ylabel(f"z{latent}", fontsize=8)
+    ax = fig.add_subplot(grid[:, n_factors:])
+    image = ax.imshow(mi[order], cmap="viridis", aspect="auto")
+    ax.set_xticks(np.arange(n_factors), names, rotation=60, fontsize=8)
+    ax.set_yticks(np.arange(n_latents), [f"z{i}" for i in order], fontsize=8)
+    ax.set_title("mutual information (nats)", fontsize=9)
+    fig.colorbar(image, ax=ax, shrink=0.6)
+    return fig

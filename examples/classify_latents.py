@@ -1,0 +1,80 @@
+"""Latent features for classification: infarction-like beats vs normal, against PCA, FastICA and raw signals.
+
+Labels a synthetic beat "infarction-like" when its ST segment is elevated by more
+than 0.1 mV (the ST-shift factor of :func:`skbvae.datasets.make_heartbeats`), or
+uses PTB's MI/healthy labels with ``--wfdb PATH`` (split by patient). Each
+feature extractor of the same size (10) feeds the same logistic regression, and
+5-fold cross-validated accuracy and ROC AUC are compared with the raw 187-sample
+signal. Writes ``classify_latents.png``.
+
+    python examples/classify_latents.py [--wfdb PATH] [--epochs 30] [--out examples/output]
+"""
+
+import argparse
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.decomposition import PCA, FastICA  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import GroupKFold, StratifiedKFold, cross_validate  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from skbvae import BetaVAETransformer  # noqa: E402
+from skbvae.datasets import make_heartbeats  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wfdb", help="PTB-style WFDB database root (labels from 'Reason for admission')")
+    parser.add_argument("--n-beats", type=int, default=4000)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--out", type=Path, default=Path("examples/output"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    if args.wfdb:
+        from skbvae.datasets import load_wfdb_heartbeats
+
+        X, meta = load_wfdb_heartbeats(args.wfdb, errors="warn")
+        keep = meta["label"].notna().to_numpy()
+        X, y, groups = X[keep], meta["label"][keep].astype(int).to_numpy(), meta["patient"][keep].to_numpy()
+        cv = GroupKFold(n_splits=min(5, len(np.unique(groups))))
+    else:
+        X, factors = make_heartbeats(args.n_beats, random_state=0)
+        y, groups = (factors["st_shift"] > 0.1).astype(int).to_numpy(), None
+        cv = StratifiedKFold(5, shuffle=True, random_state=0)
+    print(f"{len(X)} beats, {y.mean():.0%} positive")
+
+    extractors = {
+        "β-VAE (10 latents)": BetaVAETransformer(latent_dim=10, max_epochs=args.epochs, lr=1e-3, random_state=0),
+        "PCA (10)": PCA(10),
+        "FastICA (10)": FastICA(10, random_state=0, max_iter=1000),
+        "raw signal (187)": "passthrough",
+    }
+    rows = []
+    for name, extractor in extractors.items():
+        model = make_pipeline(StandardScaler(), extractor, StandardScaler(), LogisticRegression(max_iter=2000))
+        scores = cross_validate(model, X, y, cv=cv, groups=groups, scoring=("accuracy", "roc_auc"))
+        rows.append({"features": name, "accuracy": scores["test_accuracy"].mean(),
+                     "accuracy sd": scores["test_accuracy"].std(), "ROC AUC": scores["test_roc_auc"].mean()})
+    table = pd.DataFrame(rows)
+    print(table.to_markdown(index=False, floatfmt=".3f"))
+
+    fig, ax = plt.subplots(figsize=(6, 3), constrained_layout=True)
+    ax.barh(table["features"], table["ROC AUC"], xerr=None, color="tab:blue")
+    ax.set_xlim(0.5, 1.0)
+    ax.set_xlabel("cross-validated ROC AUC")
+    ax.set_title("infarction-like vs normal beats")
+    fig.savefig(args.out / "classify_latents.png", dpi=110)
+    print(f"figure written to {args.out}/")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,17 @@
+"""Metrics: disentanglement against known factors, label-free diagnostics, scorers."""
+
+from ._diagnostics import ACTIVE_KL_THRESHOLD, active_latents, gaussian_total_correlation, kl_per_latent
+from ._disentanglement import dci_scores, mutual_info_gap, mutual_info_matrix, sap_score
+from ._scorer import make_disentanglement_scorer
+
+__all__ = [
+    "ACTIVE_KL_THRESHOLD",
+    "active_latents",
+    "dci_scores",
+    "gaussian_total_correlation",
+    "kl_per_latent",
+    "make_disentanglement_scorer",
+    "mutual_info_gap",
+    "mutual_info_matrix",
+    "sap_score",
+]

@@ -1,0 +1,89 @@
+"""Figures: each plot returns a Figure, draws into given axes, and shows the right data."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from conftest import FAST
+from skbvae import BetaVAETransformer
+
+matplotlib = pytest.importorskip("matplotlib")
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+from skbvae.plotting import (  # noqa: E402
+    plot_history,
+    plot_latent_kl,
+    plot_latent_vs_factor,
+    plot_reconstructions,
+    plot_traversal,
+)
+
+
+@pytest.fixture(scope="module")
+def vae(beats):
+    return BetaVAETransformer(**FAST).fit(beats[0])
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_traversal_panels_ordered_by_kl_with_input_and_ramp(vae, beats):
+    x = beats[0][0]
+    fig = plot_traversal(vae, x, values=np.linspace(-3, 3, 5))
+    panels = fig.axes[:3]
+    order = np.argsort(-vae.kl_per_latent_)
+    assert [ax.get_title().split()[0] for ax in panels] == [f"z{i}" for i in order]
+    first = panels[0]
+    assert len(first.lines) == 6  # five traversal values and the input
+    np.testing.assert_allclose(first.lines[-1].get_ydata(), x)
+    expected = vae.traverse(x[None], latents=[order[0]], values=np.linspace(-3, 3, 5))[0, 0]
+    np.testing.assert_allclose(first.lines[0].get_ydata(), expected[0])
+    assert f"KL={vae.kl_per_latent_[order[0]]:.2f}" in first.get_title()
+
+
+def test_traversal_into_given_axes_and_through_a_pipeline(vae, beats):
+    fig, axes = plt.subplots(1, 2)
+    pipe = make_pipeline(FunctionTransformer(), vae)
+    out = plot_traversal(pipe, beats[0][0], latents=[0, 2], order="index", axes=axes)
+    assert out is fig and axes[1].get_title().startswith("z2")
+    with pytest.raises(ValueError, match="axes has 2 Axes but 3 panels"):
+        plot_traversal(vae, beats[0][0], axes=axes)
+    with pytest.raises(ValueError, match="order must be"):
+        plot_traversal(vae, beats[0][0], order="random")
+
+
+def test_plots_refuse_unfitted_or_foreign_estimators(beats):
+    with pytest.raises(NotFittedError):
+        plot_latent_kl(BetaVAETransformer())
+    with pytest.raises(TypeError, match="expected a BetaVAETransformer"):
+        plot_history(FunctionTransformer())
+    with pytest.raises(TypeError, match="no BetaVAETransformer step"):
+        plot_history(make_pipeline(FunctionTransformer()))
+
+
+def test_latent_kl_bars(vae):
+    fig, ax = plt.subplots()
+    assert plot_latent_kl(vae, ax=ax) is fig
+    np.testing.assert_allclose([bar.get_height() for bar in ax.patches], vae.kl_per_latent_)
+
+
+def test_history_curves(vae):
+    fig = plot_history(vae)
+    loss_ax, _, kl_ax = fig.axes
+    np.testing.assert_allclose(loss_ax.lines[0].get_ydata(), vae.history_["loss"])
+    assert len(kl_ax.lines) == 2  # KL and its capacity target
+
+
+def test_reconstructions_and_latent_vs_factor(vae, beats):
+    X, factors = beats
+    fig = plot_reconstructions(vae, X, n_signals=4)
+    assert sum(ax.get_visible() for ax in fig.axes) == 4
+    np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), vae.inverse_transform(vae.transform(X[:1]))[0])
+    fig = plot_latent_vs_factor(vae, X, factors, max_points=100)
+    assert len(fig.axes) == 3 * 7 + 2  # scatter grid, MI image, colour bar
