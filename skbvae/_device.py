@@ -1,5 +1,6 @@
 """Resolve the compute device and move arrays onto it (the one place that does)."""
 
+import contextlib
 import re
 
 import numpy as np
@@ -68,3 +69,25 @@ def to_device(array, device, dtype=torch.float32):
     if torch.device(device).type == "cuda" and tensor.device.type == "cpu":
         return tensor.pin_memory().to(device, non_blocking=True)
     return tensor.to(device)
+
+
+@contextlib.contextmanager
+def out_of_memory_advice(activity, remedy):
+    """Turn a device out-of-memory error into a ``MemoryError`` that says what to lower.
+
+    Parameters
+    ----------
+    activity : str
+        What was running, e.g. ``"training"``.
+    remedy : str
+        What the user can change, e.g. ``"lower batch_size"``.
+    """
+    try:
+        yield
+    except torch.OutOfMemoryError as exc:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        raise MemoryError(
+            f"The device ran out of memory during {activity}: {remedy}, or use device='cpu'. "
+            f"(PyTorch said: {str(exc).splitlines()[0] if str(exc) else 'out of memory'})"
+        ) from exc

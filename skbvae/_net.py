@@ -56,6 +56,10 @@ class BetaVAENet(NeuralNet):
         :class:`~skbvae._loss.BetaVAELoss`.
     shuffle_seed : int
         Seed of the device-side generator that shuffles rows every epoch.
+    autocast_dtype : torch.dtype or None
+        If given (``torch.bfloat16``), forward passes during training run under
+        ``torch.autocast`` in that dtype; outputs, loss and optimizer state
+        stay float32.
 
     Notes
     -----
@@ -64,9 +68,10 @@ class BetaVAENet(NeuralNet):
     ``capacity`` (the capacity target at the epoch's end, or None).
     """
 
-    def __init__(self, module, *args, shuffle_seed=0, **kwargs):
+    def __init__(self, module, *args, shuffle_seed=0, autocast_dtype=None, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.shuffle_seed = shuffle_seed
+        self.autocast_dtype = autocast_dtype
 
     @property
     def _default_callbacks(self):
@@ -86,6 +91,13 @@ class BetaVAENet(NeuralNet):
             generator = torch.Generator(device=dataset.device)
             generator.manual_seed(self.shuffle_seed)
         return _DeviceBatches(dataset, self.batch_size, generator)
+
+    def infer(self, x, **fit_params):
+        if self.autocast_dtype is None:
+            return super().infer(x, **fit_params)
+        with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype):
+            output = super().infer(x, **fit_params)
+        return tuple(t.float() for t in output)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         objective, recon, kl = self.criterion_(y_pred, X, step=self.optimizer_steps_)

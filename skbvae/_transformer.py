@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._device import resolve_device, to_device
+from ._device import out_of_memory_advice, resolve_device, to_device
 from ._loss import BetaVAELoss, decoder_mean, kl_per_latent, reconstruction_nll
 from ._modules import DEFAULT_HIDDEN, BetaVAEModule
 from ._net import BetaVAENet
@@ -98,6 +98,12 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     device : str, default="auto"
         "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N" or "mps".
 
+    precision : {"float32", "bfloat16"}, default="float32"
+        Training precision. "bfloat16" runs the forward passes under
+        ``torch.autocast`` (mixed precision: the loss and Adam's state stay
+        float32); it pays on GPUs with bf16 tensor cores. Inference always runs
+        in the input's dtype.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and reparameterisation noise.
         Pass an int for reproducible fits. PyTorch's global random state is
@@ -172,6 +178,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "device": [str, torch.device],
+        "precision": [StrOptions({"float32", "bfloat16"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -191,6 +198,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         batch_size=256,
         lr=5e-4,
         device="auto",
+        precision="float32",
         random_state=None,
         verbose=0,
     ):
@@ -206,6 +214,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.batch_size = batch_size
         self.lr = lr
         self.device = device
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -283,11 +292,13 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             device=device,
             verbose=self.verbose,
             shuffle_seed=seed,
+            autocast_dtype=torch.bfloat16 if self.precision == "bfloat16" else None,
         )
         # Seed a private copy of torch's RNG: fits are reproducible under an
         # int random_state and leave the user's global torch state alone.
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
-        with torch.random.fork_rng(devices=cuda_devices):
+        remedy = "lower batch_size or hidden_layer_sizes, or fit on fewer rows"
+        with torch.random.fork_rng(devices=cuda_devices), out_of_memory_advice("training", remedy):
             torch.manual_seed(seed)
             net.fit(X_scaled)
 
@@ -334,19 +345,25 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         output only one batch of intermediates exists at a time.
         """
         dtype = torch.float64 if array.dtype == np.float64 else torch.float32
+        device = self.net_.device
         module = self.net_.module_
         if dtype == torch.float64:
             module = copy.deepcopy(module).to(dtype)
         module.eval()
+        center, scale = (to_device(v, device, dtype) for v in (self.center_, self.scale_))
+        # (x - center) / scale as one fused multiply-add per element.
+        inv_scale, shift = 1.0 / scale, -center / scale
         out = None
-        with torch.inference_mode():
+        remedy = "pass fewer rows or latents per call"
+        with torch.inference_mode(), out_of_memory_advice("inference", remedy):
             for start in range(0, len(array), rows_per_batch):
-                rows = array[start:start + rows_per_batch]
+                batch = to_device(array[start:start + rows_per_batch], device, dtype)
                 if scale_input:
-                    rows = ((rows - self.center_) / self.scale_).astype(array.dtype, copy=False)
-                result = fn(module, to_device(rows, self.net_.device, dtype)).cpu().numpy()
+                    batch = torch.addcmul(shift, batch, inv_scale)
+                result = fn(module, batch)
                 if unscale_output:
-                    result = (result * self.scale_ + self.center_).astype(result.dtype, copy=False)
+                    result = torch.addcmul(center, result, scale)
+                result = result.cpu().numpy()
                 if out is None:
                     out = np.empty((len(array), *result.shape[1:]), dtype=result.dtype)
                 out[start:start + len(result)] = result

@@ -146,3 +146,17 @@ def test_failed_refit_keeps_previous_model(data, fitted):
     with pytest.raises(TrainingDivergedError):
         model.set_params(scaling=None).fit(data * 1e30)
     np.testing.assert_array_equal(model.transform(data), before)
+
+
+def test_device_out_of_memory_says_what_to_lower(data, fitted, monkeypatch):
+    from skbvae._net import BetaVAENet
+
+    def exhausted(*args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(BetaVAENet, "train_step", exhausted)
+    with pytest.raises(MemoryError, match="during training: lower batch_size.*device='cpu'.*2.00 GiB"):
+        BetaVAETransformer(**FAST).fit(data)
+    monkeypatch.setattr(type(fitted.net_.module_), "encode", exhausted)
+    with pytest.raises(MemoryError, match="during inference: pass fewer rows"):
+        fitted.transform(data)
