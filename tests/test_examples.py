@@ -22,6 +22,15 @@ CASES = {
 }
 
 
+def test_distributed_example_matches_serial():
+    pytest.importorskip("dask.distributed")
+    result = subprocess.run([sys.executable, str(EXAMPLES / "distributed_grid_search.py"), "--workers", "2",
+                             "--n-beats", "300", "--epochs", "1", "--check"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "same best parameters: True; same scores: True" in result.stdout
+
+
 def run(script, args, out):
     result = subprocess.run([sys.executable, str(EXAMPLES / script), *args, "--out", str(out)],
                             capture_output=True, text=True, timeout=600)

@@ -265,3 +265,13 @@ def test_bfloat16_training_matches_float32_within_tolerance(beats):
     np.testing.assert_allclose(mixed.history_["loss"], full.history_["loss"], rtol=0.05)
     assert mixed.score(X) == pytest.approx(full.score(X), rel=0.1)
     assert mixed.transform(X).dtype == np.float64
+
+
+def test_net_returns_to_training_mode_after_inference(beats):
+    X = beats[0][:100]
+    vae = BetaVAETransformer(**FAST).fit(X)
+    vae.transform(X)
+    assert not vae.net_.module_.training
+    vae.net_.partial_fit(((X - vae.center_) / vae.scale_).astype(np.float32))
+    assert vae.net_.module_.training
+    assert len(vae.net_.history) == FAST["max_epochs"] + FAST["max_epochs"]
