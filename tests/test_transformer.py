@@ -275,3 +275,15 @@ def test_net_returns_to_training_mode_after_inference(beats):
     vae.net_.partial_fit(((X - vae.center_) / vae.scale_).astype(np.float32))
     assert vae.net_.module_.training
     assert len(vae.net_.history) == FAST["max_epochs"] + FAST["max_epochs"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="simulates loading a GPU model without a GPU")
+def test_model_saved_on_gpu_loads_on_cpu_only_machine(fitted, beats):
+    from skorch.exceptions import DeviceWarning
+
+    on_gpu = copy.deepcopy(fitted)
+    on_gpu.net_.device = "cuda"  # as pickled by a session that trained on a GPU
+    with pytest.warns(DeviceWarning, match="cuda.*not available"):
+        restored = pickle.loads(pickle.dumps(on_gpu))
+    assert torch.device(restored.net_.device).type == "cpu"
+    np.testing.assert_array_equal(restored.transform(beats[0][:20]), fitted.transform(beats[0][:20]))
