@@ -12,7 +12,6 @@ per batch. Runs alternate and the median of ``--repeats`` is reported.
 import argparse
 import math
 import statistics
-import time
 
 import numpy as np
 import torch
@@ -20,6 +19,8 @@ from torch import nn
 
 from skbvae import BetaVAETransformer
 from skbvae.datasets import make_heartbeats
+
+from _timing import timed  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 N_ROWS, N_FEATURES, LATENT, HIDDEN, BATCH, LR, CAPACITY, GAMMA = 14_552, 187, 10, (256, 128), 256, 5e-4, 25.0, 4.0
 
@@ -61,15 +62,6 @@ def skbvae_fit(X, epochs, device, compile=False):
                               compile=compile, random_state=0).fit(X)
 
 
-def timed(fn, *args):
-    if args[-1].startswith("cuda"):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    fn(*args)
-    if args[-1].startswith("cuda"):
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -81,12 +73,12 @@ def main():
     X, _ = make_heartbeats(N_ROWS, random_state=0)
     X = X.astype(np.float32)
     # Warm-up: allocator, kernels, thread pools.
-    timed(plain_loop, X, 1, args.device)
-    timed(skbvae_fit, X, 1, args.device)
+    timed(plain_loop, X, 1, args.device, device=args.device)
+    timed(skbvae_fit, X, 1, args.device, device=args.device)
     times = {"plain": [], "skbvae": []}
     for _ in range(args.repeats):
-        times["plain"].append(timed(plain_loop, X, args.epochs, args.device))
-        times["skbvae"].append(timed(skbvae_fit, X, args.epochs, args.device))
+        times["plain"].append(timed(plain_loop, X, args.epochs, args.device, device=args.device))
+        times["skbvae"].append(timed(skbvae_fit, X, args.epochs, args.device, device=args.device))
     rows = N_ROWS * args.epochs
     print(f"device={args.device} torch={torch.__version__} threads={torch.get_num_threads()} "
           f"rows={N_ROWS} epochs={args.epochs} batch={BATCH} repeats={args.repeats}")
@@ -96,7 +88,7 @@ def main():
     ratio = statistics.median(times["skbvae"]) / statistics.median(times["plain"])
     print(f"time ratio skbvae / plain loop: {ratio:.3f}  (target <= 1.2 on CPU)")
     if args.compile:
-        seconds = timed(lambda X, e, d: skbvae_fit(X, e, d, compile=True), X, args.epochs, args.device)
+        seconds = timed(skbvae_fit, X, args.epochs, args.device, True, device=args.device)
         print(f"skbvae compile=True: {seconds:.3f} s including compilation, {rows / seconds:10.0f} samples/s; "
               f"ratio to plain loop: {seconds / statistics.median(times['plain']):.2f}")
 

@@ -13,16 +13,18 @@ import argparse
 import logging
 import os
 import tempfile
-import time
 
-import numpy as np
-import torch
-from torch import nn
+# pythae draws a progress bar per epoch; tqdm reads this when first imported.
+os.environ.setdefault("TQDM_DISABLE", "1")
 
-from skbvae import BetaVAETransformer
-from skbvae.datasets import make_heartbeats
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
-os.environ.setdefault("TQDM_DISABLE", "1")  # pythae draws a progress bar per epoch
+from skbvae import BetaVAETransformer  # noqa: E402
+from skbvae.datasets import make_heartbeats  # noqa: E402
+
+from _timing import timed  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 N_ROWS, N_FEATURES, LATENT, BATCH, LR, CAPACITY, GAMMA = 14_552, 187, 10, 256, 5e-4, 25.0, 4.0
 
@@ -67,13 +69,6 @@ def skbvae_fit(X, epochs, device):
                        max_epochs=epochs, device=device, random_state=0).fit(X)
 
 
-def timed(fn, *args):
-    start = time.perf_counter()
-    fn(*args)
-    if args[-1].startswith("cuda"):
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -83,9 +78,9 @@ def main():
     logging.disable(logging.INFO)  # pythae logs every epoch
     X, _ = make_heartbeats(N_ROWS, random_state=0)
     X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
-    timed(skbvae_fit, X[:2000], 1, args.device)  # warm-up
-    pythae_seconds = timed(pythae_fit, X, args.epochs, args.device)
-    skbvae_seconds = timed(skbvae_fit, X, args.epochs, args.device)
+    timed(skbvae_fit, X[:2000], 1, args.device, device=args.device)  # warm-up
+    pythae_seconds = timed(pythae_fit, X, args.epochs, args.device, device=args.device)
+    skbvae_seconds = timed(skbvae_fit, X, args.epochs, args.device, device=args.device)
     rows = N_ROWS * args.epochs
     print(f"device={args.device} threads={torch.get_num_threads()} rows={N_ROWS} epochs={args.epochs} batch={BATCH}")
     print(f"pythae DisentangledBetaVAE: {pythae_seconds:.2f} s, {rows / pythae_seconds:,.0f} samples/s")

@@ -8,7 +8,6 @@ samples/s and the cost relative to the smallest case of each sweep.
 """
 
 import argparse
-import time
 
 import numpy as np
 import torch
@@ -16,14 +15,12 @@ import torch
 from skbvae import BetaVAETransformer
 from skbvae.datasets import make_heartbeats
 
+from _timing import timed  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
 
 def fit_seconds(X, latent_dim, device):
     vae = BetaVAETransformer(latent_dim=latent_dim, max_epochs=1, device=device, random_state=0)
-    start = time.perf_counter()
-    vae.fit(X)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
+    return timed(vae.fit, X, device=device)
 
 
 def main():

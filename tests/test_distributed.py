@@ -35,3 +35,22 @@ def test_grid_search_on_local_cluster_matches_serial(beats):
 def test_invalid_thread_count():
     with pytest.raises(ValueError, match="torch_threads"):
         make_dask_client(torch_threads=0)
+
+
+class _DiesInWorker(BetaVAETransformer):
+    """Kills the process that fits it with beta=13, as the OOM killer would."""
+
+    def fit(self, X, y=None):
+        if self.beta == 13.0:
+            import os
+
+            os._exit(1)
+        return super().fit(X, y)
+
+
+def test_worker_dying_mid_search_is_an_error_not_a_hang(beats):
+    from joblib.externals.loky.process_executor import TerminatedWorkerError
+
+    search = GridSearchCV(_DiesInWorker(**FAST), {"beta": [1.0, 13.0]}, cv=2, n_jobs=2)
+    with pytest.raises(TerminatedWorkerError, match="unexpectedly terminated.*memory"):
+        search.fit(beats[0][:100])
