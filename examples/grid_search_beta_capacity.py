@@ -36,7 +36,7 @@ def evaluate(name, model, X_test, F_test, X_train):
     """Disentanglement and reconstruction error (standardized units) of a fitted model."""
     Z = model.transform(X_test)
     reconstruction = model.inverse_transform(Z)
-    mean, std = X_train.mean(0), X_train.std(0)
+    std = X_train.std(0)
     dci = dci_scores(Z, F_test)
     return {
         "model": name,
