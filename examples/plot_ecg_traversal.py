@@ -12,7 +12,7 @@ By default the beats are synthetic (:func:`skbvae.datasets.make_heartbeats`), so
 the factor each latent follows is known and printed. ``--wfdb PATH`` uses real
 WFDB records instead (a record, a folder or a PTB-style database root).
 
-    python examples/plot_ecg_traversal.py [--wfdb PATH] [--epochs 50] [--out examples/output]
+    python examples/plot_ecg_traversal.py [--wfdb PATH] [--epochs 50] [--architecture mlp] [--out examples/output]
 """
 
 import argparse
@@ -42,6 +42,8 @@ def main():
     parser.add_argument("--wfdb", help="WFDB record, folder or database root (default: synthetic beats)")
     parser.add_argument("--n-beats", type=int, default=10_000, help="synthetic beats to generate")
     parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--architecture", default="mlp", choices=["mlp", "conv1d", "broadcast"],
+                        help="encoder/decoder; 'broadcast' is ~14x slower on a CPU (see benchmarks/README.md)")
     parser.add_argument("--out", type=Path, default=Path("examples/output"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -49,7 +51,7 @@ def main():
     X, meta = load_beats(args)
     print(f"{len(X)} beats of {X.shape[1]} samples")
     vae = BetaVAETransformer(latent_dim=10, lr=5e-4, max_epochs=args.epochs, capacity=25.0,
-                             random_state=0, verbose=1).fit(X)
+                             architecture=args.architecture, random_state=0, verbose=1).fit(X)
     active = vae.kl_per_latent_ > 0.01
     print(f"active latents: {active.sum()} of 10; KL per latent (nats): {np.round(vae.kl_per_latent_, 2)}")
 

@@ -64,15 +64,23 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         ``capacity``; ``None`` spreads it over the whole run
         (``max_epochs * ceil(n_samples / batch_size)`` steps).
 
-    architecture : {"mlp", "conv1d"}, default="mlp"
-        Fully connected encoder/decoder, or strided 1-D convolutions for
-        signals whose features are ordered in time (any length).
+    architecture : {"mlp", "conv1d", "broadcast"}, default="mlp"
+        Fully connected encoder/decoder; strided 1-D convolutions for
+        signals whose features are ordered in time (any length); or an MLP
+        encoder with a spatial broadcast decoder (Watters et al., 2019), which
+        decodes every timepoint from the code and the timepoint's position.
+        "broadcast" lets a single latent move a wave in time: on
+        :func:`~skbvae.datasets.make_heartbeats` with ``beta=0.25`` and no
+        capacity, heart rate (which moves the next beat) gets its own latent
+        (MIG gap 0.24 against 0.02 for "mlp", mean of 3 seeds); with the
+        default C = 25 nats it is spread over several latents again. Its
+        decoder costs ~14× the MLP's on a CPU.
 
     hidden_layer_sizes : tuple of int or None, default=None
-        Widths of the hidden layers ("mlp") or channel counts of the
-        convolutions ("conv1d"), from the input side; the decoder mirrors
-        them. ``None`` means (256, 128) for "mlp" and (32, 64, 64) for
-        "conv1d".
+        Widths of the hidden layers ("mlp", and the encoder of "broadcast")
+        or channel counts of the convolutions ("conv1d"), from the input
+        side; the "mlp" and "conv1d" decoders mirror them. ``None`` means
+        (256, 128) for "mlp" and "broadcast" and (32, 64, 64) for "conv1d".
 
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Decoder distribution. "gaussian" has unit variance in scaled units
@@ -176,7 +184,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "beta": [Interval(Real, 0, None, closed="left")],
         "capacity": [Interval(Real, 0, None, closed="left"), None],
         "capacity_steps": [Interval(Integral, 1, None, closed="left"), None],
-        "architecture": [StrOptions({"mlp", "conv1d"})],
+        "architecture": [StrOptions({"mlp", "conv1d", "broadcast"})],
         "hidden_layer_sizes": ["array-like", None],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "scaling": [StrOptions({"auto", *SCALINGS}), None],

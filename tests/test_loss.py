@@ -53,7 +53,7 @@ def test_objectives_of_higgins_and_burgess():
     assert burgess((decoded, mu, logvar), x, step=0)[0].item() == pytest.approx(recon + 10 * kl, rel=1e-6)
 
 
-@pytest.mark.parametrize("architecture, hidden", [("mlp", (8, 4)), ("conv1d", (4, 8, 8))])
+@pytest.mark.parametrize("architecture, hidden", [("mlp", (8, 4)), ("conv1d", (4, 8, 8)), ("broadcast", (8,))])
 @pytest.mark.parametrize("n_features", [1, 5, 64, 187])
 def test_module_shapes(architecture, hidden, n_features):
     module = BetaVAEModule(n_features, 3, architecture, hidden).eval()
