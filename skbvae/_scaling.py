@@ -11,9 +11,29 @@ import numpy as np
 
 SCALINGS = ("standard", "global", "minmax")
 
+# Rows per chunk when computing moments and scaled copies: float64 work arrays
+# of one chunk (~24 MiB at 187 features) instead of several of the whole input.
+_CHUNK_ROWS = 16384
+
+
+def _chunks(X):
+    for start in range(0, len(X), _CHUNK_ROWS):
+        yield X[start:start + _CHUNK_ROWS]
+
+
+def _mean_and_std(X, axis):
+    """Float64 mean and (population) standard deviation, in two chunked passes."""
+    count = X.shape[0] if axis == 0 else X.size
+    mean = sum(chunk.sum(axis=axis, dtype=np.float64) for chunk in _chunks(X)) / count
+    squares = sum(np.square(chunk - mean).sum(axis=axis) for chunk in _chunks(X))
+    return mean, np.sqrt(squares / count)
+
 
 def fit_scaling(X, scaling):
     """Return ``(center, scale)`` so that ``(X - center) / scale`` is the scaled data.
+
+    Moments are accumulated in float64 chunk by chunk, so a float32 ``X`` is
+    never copied whole to float64.
 
     Parameters
     ----------
@@ -31,16 +51,25 @@ def fit_scaling(X, scaling):
         Constant features get scale 1, as in scikit-learn's scalers.
     """
     n_features = X.shape[1]
-    X = X.astype(np.float64, copy=False)
     if scaling is None:
         return np.zeros(n_features), np.ones(n_features)
     if scaling == "standard":
-        center, scale = X.mean(axis=0), X.std(axis=0)
+        center, scale = _mean_and_std(X, axis=0)
     elif scaling == "global":
-        center, scale = np.full(n_features, X.mean()), np.full(n_features, X.std())
+        mean, std = _mean_and_std(X, axis=None)
+        center, scale = np.full(n_features, mean), np.full(n_features, std)
     else:
-        center, scale = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
+        low, high = X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
+        center, scale = low, high - low
     # Constant (or numerically constant) features would be divided by ~0.
     tiny = 10 * np.finfo(np.float64).eps * np.maximum(1.0, np.abs(center))
     scale = np.where(scale <= tiny, 1.0, scale)
     return center, scale
+
+
+def scale_to_float32(X, center, scale):
+    """``(X - center) / scale`` as a new float32 array, computed chunk by chunk in float64."""
+    out = np.empty(X.shape, dtype=np.float32)
+    for start in range(0, len(X), _CHUNK_ROWS):
+        out[start:start + _CHUNK_ROWS] = (X[start:start + _CHUNK_ROWS] - center) / scale
+    return out

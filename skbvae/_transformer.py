@@ -16,7 +16,7 @@ from ._device import out_of_memory_advice, resolve_device, to_device
 from ._loss import BetaVAELoss, decoder_mean, kl_per_latent, reconstruction_nll
 from ._modules import DEFAULT_HIDDEN, BetaVAEModule
 from ._net import BetaVAENet
-from ._scaling import SCALINGS, fit_scaling
+from ._scaling import SCALINGS, fit_scaling, scale_to_float32
 
 # Rows per inference batch: large enough to amortise per-call overhead, small
 # enough that intermediates stay a bounded working set (a few MB per layer).
@@ -276,7 +276,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         scaling = self._resolved_scaling()
         device = resolve_device(self.device)
         center, scale = fit_scaling(X, scaling)
-        X_scaled = ((X - center) / scale).astype(np.float32)
+        X_scaled = scale_to_float32(X, center, scale)
         if self.likelihood == "bernoulli" and (X_scaled.min() < 0 or X_scaled.max() > 1):
             raise ValueError(
                 "likelihood='bernoulli' needs inputs in [0, 1] after scaling; "
