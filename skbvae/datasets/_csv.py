@@ -34,7 +34,9 @@ def load_ptbdb_csv(path):
     (10,506 beats) of Kachuee et al. (2018) have no header; each row is 187
     samples at 125 Hz scaled to [0, 1] (zero-padded after the beat) and a last
     column with the label (0 normal, 1 myocardial infarction). The loader never
-    downloads: get the files from Kaggle (``shayanfazeli/heartbeat``).
+    downloads: get the files from Kaggle (``shayanfazeli/heartbeat``). Fit
+    these beats with ``BetaVAETransformer(scaling="global")``, as for
+    ``load_wfdb_heartbeats(layout="kachuee")``.
 
     Parameters
     ----------

@@ -205,7 +205,9 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         ``"window"``: ``window`` seconds around R, in the record's units.
         ``"kachuee"``: the Kaggle PTB/MIT-BIH CSV layout of Kachuee et al.
         (2018): 125 Hz, each 10 s stretch scaled to [0, 1], beats of 1.2 × the
-        stretch's median RR starting at R, zero-padded to 187 samples.
+        stretch's median RR starting at R, zero-padded to 187 samples. Fit
+        such beats with ``BetaVAETransformer(scaling="global")``: per-feature
+        standardization inflates the mostly-zero padded columns.
     window : (float, float), default=(0.25, 1.25)
         Seconds before and after R (``layout="window"``); beats whose window
         leaves the record are dropped.
