@@ -16,16 +16,17 @@ SCALINGS = ("standard", "global", "minmax")
 _CHUNK_ROWS = 16384
 
 
-def _chunks(X):
-    for start in range(0, len(X), _CHUNK_ROWS):
-        yield X[start:start + _CHUNK_ROWS]
+def _row_chunks(n_rows):
+    """Slices of ``_CHUNK_ROWS`` consecutive rows covering ``n_rows``."""
+    for start in range(0, n_rows, _CHUNK_ROWS):
+        yield slice(start, start + _CHUNK_ROWS)
 
 
 def _mean_and_std(X, axis):
     """Float64 mean and (population) standard deviation, in two chunked passes."""
     count = X.shape[0] if axis == 0 else X.size
-    mean = sum(chunk.sum(axis=axis, dtype=np.float64) for chunk in _chunks(X)) / count
-    squares = sum(np.square(chunk - mean).sum(axis=axis) for chunk in _chunks(X))
+    mean = sum(X[rows].sum(axis=axis, dtype=np.float64) for rows in _row_chunks(len(X))) / count
+    squares = sum(np.square(X[rows] - mean).sum(axis=axis) for rows in _row_chunks(len(X)))
     return mean, np.sqrt(squares / count)
 
 
@@ -70,6 +71,6 @@ def fit_scaling(X, scaling):
 def scale_to_float32(X, center, scale):
     """``(X - center) / scale`` as a new float32 array, computed chunk by chunk in float64."""
     out = np.empty(X.shape, dtype=np.float32)
-    for start in range(0, len(X), _CHUNK_ROWS):
-        out[start:start + _CHUNK_ROWS] = (X[start:start + _CHUNK_ROWS] - center) / scale
+    for rows in _row_chunks(len(X)):
+        out[rows] = (X[rows] - center) / scale
     return out
