@@ -1,7 +1,10 @@
 """ECG latent traversal: the seed experiment, heartbeats → β-VAE → traversal figure.
 
 Trains the seed article's setup (MLP β-VAE, latent 10, lr 5e-4, 50 epochs,
-capacity C = 25 nats) on single heartbeats and writes, in ``--out``:
+capacity C = 25 nats with γ = 4, unrotated latents) on single heartbeats. That
+is no longer the estimator's default (β = 1, ``max_epochs="auto"``,
+``rotation="ica"``; see ``benchmarks/README.md``), so the example passes it
+explicitly. It writes, in ``--out``:
 
 - ``ecg_traversal.png``: each latent moved from −3 to 3 around one beat;
 - ``ecg_latent_kl.png``: KL per latent (which latents are used);
@@ -23,10 +26,14 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
+from scipy.stats import spearmanr  # noqa: E402
 
 from skbvae import BetaVAETransformer  # noqa: E402
 from skbvae.datasets import make_heartbeats  # noqa: E402
 from skbvae.plotting import plot_history, plot_latent_kl, plot_reconstructions, plot_traversal  # noqa: E402
+
+#: A latent is said to follow a factor only when their |Spearman ρ| reaches this.
+FOLLOWS = 0.7
 
 
 def load_beats(args):
@@ -54,8 +61,10 @@ def main():
     # standardization would blow the sparse tail up to unit variance, and on
     # MIT-BIH 100 one global scale halves the reconstruction error.
     scaling = "standard" if args.wfdb is None else "global"
-    vae = BetaVAETransformer(latent_dim=10, lr=5e-4, max_epochs=args.epochs, capacity=25.0, scaling=scaling,
-                             architecture=args.architecture, random_state=0, verbose=1).fit(X)
+    # The seed article's setup, spelled out: these are not the defaults any more.
+    vae = BetaVAETransformer(latent_dim=10, lr=5e-4, max_epochs=args.epochs, beta=4.0, capacity=25.0,
+                             rotation=None, scaling=scaling, architecture=args.architecture,
+                             random_state=0, verbose=1).fit(X)
     active = vae.kl_per_latent_ > 0.01
     print(f"active latents: {active.sum()} of 10; KL per latent (nats): {np.round(vae.kl_per_latent_, 2)}")
 
@@ -64,12 +73,14 @@ def main():
     plot_history(vae).savefig(args.out / "ecg_history.png", dpi=110)
     plot_reconstructions(vae, X).savefig(args.out / "ecg_reconstructions.png", dpi=110)
 
-    if args.wfdb is None:  # synthetic beats: name the factor each active latent follows
+    if args.wfdb is None:  # synthetic beats: name the factor each active latent follows, if any
         Z = vae.transform(X)
+        print(f"a latent 'follows' a factor when |Spearman rho| >= {FOLLOWS}")
         for latent in np.argsort(-vae.kl_per_latent_)[: active.sum()]:
-            corr = {name: abs(np.corrcoef(Z[:, latent], meta[name])[0, 1]) for name in meta}
-            best = max(corr, key=corr.get)
-            print(f"z{latent} (KL {vae.kl_per_latent_[latent]:.2f}) follows {best} (|r| = {corr[best]:.2f})")
+            rho = {name: abs(spearmanr(Z[:, latent], meta[name])[0]) for name in meta}
+            best = max(rho, key=rho.get)
+            verdict = "follows" if rho[best] >= FOLLOWS else "follows no single factor; closest is"
+            print(f"z{latent} (KL {vae.kl_per_latent_[latent]:.2f}) {verdict} {best} (|rho| = {rho[best]:.2f})")
     print(f"figures written to {args.out}/")
 
 

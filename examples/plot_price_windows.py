@@ -41,7 +41,8 @@ def main():
     else:
         X, meta = make_price_windows(args.n_windows, model="gbm", random_state=0)
     n_train = int(0.8 * len(X))  # split by time: windows are in time order
-    vae = BetaVAETransformer(latent_dim=6, max_epochs=args.epochs, scaling="global", random_state=0)
+    # Unrotated latents, so each one's KL can be printed beside its correlation.
+    vae = BetaVAETransformer(latent_dim=6, max_epochs=args.epochs, scaling="global", rotation=None, random_state=0)
     vae.fit(X[:n_train])
     Z = vae.transform(X[n_train:])
     trend = X[n_train:, -1]

@@ -135,9 +135,9 @@ class BetaVAEModule(nn.Module):
     Notes
     -----
     ``forward`` returns ``(decoded, mu, logvar)`` where ``decoded`` is the
-    decoder output for a reparameterised sample in training mode and for the
-    posterior mean in evaluation mode: the mean of a Gaussian likelihood or the
-    logits of a Bernoulli one.
+    decoder output for a reparameterised sample in training mode (or with
+    ``sample=True``) and for the posterior mean otherwise: the mean of a
+    Gaussian likelihood or the logits of a Bernoulli one.
     """
 
     def __init__(self, n_features, latent_dim, architecture="mlp", hidden_layer_sizes=(256, 128)):
@@ -167,9 +167,14 @@ class BetaVAEModule(nn.Module):
         """Decoder output (Gaussian mean or Bernoulli logits) for codes ``z``."""
         return self.decoder(z)
 
-    def forward(self, x):
+    def forward(self, x, sample=None):
+        """Decode a reparameterised draw (``sample=True``) or the posterior mean.
+
+        ``sample=None`` draws in training mode only; validation passes
+        ``sample=True`` so its loss is the same Monte Carlo ELBO as training's.
+        """
         mu, logvar = self.encode(x)
-        if self.training:
+        if self.training if sample is None else sample:
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         else:
             z = mu

@@ -13,6 +13,7 @@ import math
 
 import torch
 from skorch import NeuralNet
+from torch.utils.data import Subset
 from skorch.callbacks import EpochTimer, PrintLog
 
 from ._device import to_device
@@ -65,7 +66,9 @@ class BetaVAENet(NeuralNet):
     -----
     The history holds, per epoch, ``train_loss`` (the objective),
     ``reconstruction`` (nats per sample), ``kl`` (nats per sample) and
-    ``capacity`` (the capacity target at the epoch's end, or None).
+    ``capacity`` (the capacity target at the epoch's end, or None); with a
+    ``train_split``, also ``valid_loss``: the β = 1 negative ELBO of the
+    held-out rows (one reparameterised draw per row), in nats per sample.
     """
 
     def __init__(self, module, *args, shuffle_seed=0, autocast_dtype=None, **kwargs):
@@ -91,6 +94,15 @@ class BetaVAENet(NeuralNet):
     def get_dataset(self, X, y=None):
         return to_device(X, self.device)
 
+    def get_split_datasets(self, X, y=None, **fit_params):
+        # skorch's ValidSplit returns index Subsets of the device tensor; gather
+        # them once so every epoch slices contiguous device memory.
+        train, valid = super().get_split_datasets(X, y, **fit_params)
+        return tuple(
+            d.dataset[torch.as_tensor(d.indices, device=d.dataset.device)] if isinstance(d, Subset) else d
+            for d in (train, valid)
+        )
+
     def get_iterator(self, dataset, training=False):
         generator = None
         if training:
@@ -108,7 +120,17 @@ class BetaVAENet(NeuralNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         objective, recon, kl = self.criterion_(y_pred, X, step=self.optimizer_steps_)
         self._batch_terms = (recon, kl)
+        if not training:
+            # Held-out data is scored by the β = 1 negative ELBO, which does not
+            # depend on beta or the capacity target, so early stopping compares
+            # like with like across epochs of a moving capacity schedule.
+            return recon + kl
         return objective
+
+    def validation_step(self, batch, **fit_params):
+        # A reparameterised draw, as in training: decoding the posterior mean
+        # would score a deterministic autoencoder instead of the ELBO.
+        return super().validation_step(batch, sample=True, **fit_params)
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)
@@ -118,6 +140,17 @@ class BetaVAENet(NeuralNet):
     def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         if iterator is None:
             return
+        if not training:
+            # The same reparameterisation noise every epoch (common random
+            # numbers): epochs then differ by the weights alone, not by the draw,
+            # so early stopping is not ended by noise on small validation sets.
+            device = torch.device(iterator.data.device)
+            with torch.random.fork_rng(devices=[device.index or 0] if device.type == "cuda" else []):
+                torch.manual_seed(self.shuffle_seed)
+                return self._run_epoch(iterator, training, prefix, step_fn, **fit_params)
+        return self._run_epoch(iterator, training, prefix, step_fn, **fit_params)
+
+    def _run_epoch(self, iterator, training, prefix, step_fn, **fit_params):
         totals = torch.zeros(3, device=iterator.data.device)
         n_seen = 0
         for batch in iterator:
@@ -137,7 +170,8 @@ class BetaVAENet(NeuralNet):
                 "rate (lr), scale the inputs (scaling='standard'), or lower beta."
             )
         self.history.record(prefix + "_loss", loss)
-        self.history.record("reconstruction", recon)
-        self.history.record("kl", kl)
-        self.history.record("capacity", self.criterion_.target(self.optimizer_steps_))
         self.history.record(prefix + "_batch_count", len(iterator))
+        if training:
+            self.history.record("reconstruction", recon)
+            self.history.record("kl", kl)
+            self.history.record("capacity", self.criterion_.target(self.optimizer_steps_))

@@ -1,26 +1,25 @@
 """β-VAE as a scikit-learn transformer."""
 
 import copy
-import math
 from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context
+from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._device import out_of_memory_advice, resolve_device, to_device
-from ._loss import BetaVAELoss, decoder_mean, kl_per_latent, reconstruction_nll
-from ._modules import DEFAULT_HIDDEN, BetaVAEModule
-from ._net import BetaVAENet
+from ._device import out_of_memory_advice, resolve_device
+from ._inference import INFERENCE_BATCH, map_batches
+from ._loss import decoder_mean, kl_per_latent, reconstruction_nll
+from ._modules import DEFAULT_HIDDEN
+from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
+from ._training import build_net
 
-# Rows per inference batch: large enough to amortise per-call overhead, small
-# enough that intermediates stay a bounded working set (a few MB per layer).
-_INFERENCE_BATCH = 8192
 # Posterior draws of the ELBO estimate in ``score_samples``. The draws are the
 # same for every row, so each row's score depends on that row alone.
 _SCORE_DRAWS = 16
@@ -33,36 +32,74 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     Fits a variational autoencoder with a weighted KL term to signals of a
     fixed length (heartbeats, price windows, spectra...) and transforms them
-    into ``latent_dim`` features: the posterior means of the latent code.
-    With ``beta > 1`` or a capacity target the latents tend to align with
-    independent generating factors of the data (Higgins et al., 2017; Burgess
-    et al., 2018), so each one can be looked at (:meth:`traverse`), edited
-    and decoded (:meth:`inverse_transform`), or sampled (:meth:`sample`).
+    into a few features: the posterior means of the latent code, by default
+    rotated by FastICA so that each feature follows one independent factor
+    where the data allow it. Each feature can be looked at (:meth:`traverse`),
+    edited and decoded (:meth:`inverse_transform`), or sampled
+    (:meth:`sample`).
 
     The network is trained by a skorch ``NeuralNet`` (kept in ``net_``) on
     CPU or GPU. Inputs are scaled inside the estimator and every decoded
     output is returned in the input's own units.
 
+    The defaults (β = 0.25 without capacity, ``max_epochs="auto"``,
+    ``rotation="ica"``) were chosen by ``benchmarks/bench_defaults.py`` on
+    synthetic heartbeats and prices and on real MIT-BIH and PTB beats. The
+    seed article's setup is ``BetaVAETransformer(beta=4.0, capacity=25.0,
+    max_epochs=50, rotation=None)`` (latent 10 and lr 5e-4 are defaults).
+
     Parameters
     ----------
     latent_dim : int, default=10
-        Number of latent dimensions, i.e. of output features.
+        Number of latent dimensions: the output width when ``rotation=None``,
+        an upper bound on it otherwise.
 
-    beta : float, default=4.0
+    beta : float, default=0.25
         Weight of the KL term. Without ``capacity`` the loss is
         ``recon + beta * KL`` (Higgins et al.); with it,
         ``recon + beta * |KL - C(t)|`` (Burgess et al.), where ``beta`` is the
         γ that holds the KL near the target ``C(t)``. ``beta=1`` without
-        capacity is a plain VAE.
+        capacity is a plain VAE. Why 0.25 by default: the Gaussian decoder
+        has unit variance in scaled units, while what a fitted model leaves
+        unexplained has a variance of 0.03-0.3 there, so β = 1 already
+        compresses hard; ``beta=0.25`` (a decoder σ of 0.5) gave the best
+        reconstruction on all four benchmark data sets and the best MIG, DCI
+        and classification AUC on synthetic heartbeats, at 1-4 % lower
+        held-out ELBO than ``beta=1``.
 
-    capacity : float or None, default=25.0
+    capacity : float or None, default=None
         Final KL capacity ``C_max`` in nats (total over latents, per sample).
         ``None`` selects the Higgins objective.
 
     capacity_steps : int or None, default=None
         Optimizer steps over which ``C(t)`` grows linearly from 0 to
         ``capacity``; ``None`` spreads it over the whole run
-        (``max_epochs * ceil(n_samples / batch_size)`` steps).
+        (``max_epochs * ceil(n_samples / batch_size)`` steps) but over no
+        fewer than 1,000 steps, so that on short runs C cannot grow faster
+        than the KL can follow (it then stops short of ``capacity``).
+
+    rotation : {"ica", "varimax"} or None, default="ica"
+        Basis of the output, as in :class:`~sklearn.decomposition.FactorAnalysis`.
+        A Gaussian prior does not care how its latents are rotated, so
+        factors with overlapping effects come out mixed (Locatello et al.,
+        2019). After training, the *active* latents (mean KL above
+        :data:`~skbvae.metrics.ACTIVE_KL_THRESHOLD`, at least one) are
+        whitened and rotated: "ica" by FastICA, which separates independent
+        non-Gaussian factors; "varimax" so that each axis changes as few
+        signal samples as possible (localised waves). ``None`` returns all
+        ``latent_dim`` posterior means as they are.
+
+        With a rotation the output has ``n_components_`` columns (one per
+        active latent), each with zero mean and unit variance on the training
+        data, so a traversal from -3 to 3 spans three standard deviations of
+        the training codes; columns are ordered by the share of the (scaled)
+        signal's variance they move, largest first, and signed so that each
+        one's largest effect on the signal is positive.
+        :meth:`inverse_transform`, :meth:`traverse` and :meth:`sample` take
+        codes in the same basis; inactive latents are decoded at their
+        training mean. The rotation changes no prediction:
+        ``inverse_transform(transform(X))`` and :meth:`score_samples` are the
+        same as with ``None``.
 
     architecture : {"mlp", "conv1d", "broadcast"}, default="mlp"
         Fully connected encoder/decoder; strided 1-D convolutions for
@@ -94,14 +131,42 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         None: as given. "auto" is "standard" for the Gaussian likelihood and
         "minmax" for the Bernoulli one.
 
-    max_epochs : int, default=50
-        Passes over the training data.
+    max_epochs : int or "auto", default="auto"
+        Passes over the training data. "auto" trains for at least 4,000
+        optimizer steps and 20 epochs (at most 2,000 epochs): 50 epochs are
+        ~100 steps on 500 rows, which under-trains small data sets.
 
     batch_size : int, default=256
         Rows per optimizer step (capped at the number of samples).
 
     lr : float, default=5e-4
         Learning rate of Adam.
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the rows, stop when their β = 1
+        ELBO has not improved by ``tol`` nats for ``n_iter_no_change``
+        epochs, and restore the weights of the best epoch (skorch's
+        ``ValidSplit`` and ``EarlyStopping``). The held-out ELBO uses the same
+        reparameterisation draws every epoch, so epochs differ by their weights
+        only.
+
+    validation_fraction : float, default=0.1
+        Share of the rows held out for early stopping.
+
+    n_iter_no_change : int, default=10
+        Epochs without improvement before early stopping ends the run.
+
+    tol : float, default=1e-4
+        Improvement of the held-out ELBO (nats per row) that counts.
+
+    warm_start : bool, default=False
+        If True and the estimator is fitted, :meth:`fit` continues training the
+        fitted network for ``max_epochs`` more epochs: weights, Adam's state,
+        history, the optimizer step count and the capacity schedule go on
+        where they stood, and the scaling of the first fit is kept. The
+        network's shape (``latent_dim``, ``architecture``,
+        ``hidden_layer_sizes``) cannot change; ``beta``, ``capacity``, ``lr``
+        and the training controls can. The rotation is refitted.
 
     device : str, default="auto"
         "auto" (CUDA when available, else CPU), "cpu", "cuda", "cuda:N" or "mps".
@@ -135,16 +200,35 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     history_ : pandas.DataFrame
         One row per epoch: ``loss`` (objective), ``reconstruction`` and ``kl``
         (nats per sample, batch means), ``capacity`` (target C at the
-        epoch's end; NaN without capacity) and ``dur`` (seconds).
+        epoch's end; NaN without capacity), ``dur`` (seconds) and, with
+        ``early_stopping``, ``valid_loss`` (held-out β = 1 negative ELBO).
     kl_per_latent_ : ndarray of shape (latent_dim,)
-        Mean KL divergence of each latent on the training data, in nats.
-        Latents above ~0.01 nats are active; the rest are unused.
+        Mean KL divergence of each (unrotated) latent on the training data, in
+        nats. Latents above ~0.01 nats are active; the rest are unused.
     center_ : ndarray of shape (``n_features_in_``,)
         Value subtracted from each feature before the network.
     scale_ : ndarray of shape (``n_features_in_``,)
         Value each centred feature is divided by.
     n_iter_ : int
-        Number of epochs run.
+        Number of epochs run (all fits together under ``warm_start``).
+    n_components_ : int
+        Output width: ``latent_dim`` without rotation, else the number of
+        active latents.
+    active_latents_ : ndarray of int
+        Latents the output is made from: all without rotation, else the
+        active ones, most informative first.
+    latent_mean_ : ndarray of shape (latent_dim,)
+        Mean posterior mean of each latent on the training data.
+    rotation_ : ndarray of shape (``n_components_``, ``n_components_``) or None
+        ``codes = (mu[:, active_latents_] - latent_mean_[active_latents_]) @ rotation_``;
+        None without rotation.
+    mixing_ : ndarray of shape (``n_components_``, ``n_components_``) or None
+        The inverse of ``rotation_``: latents from codes.
+    validation_scores_ : ndarray of shape (``n_iter_``,) or None
+        Held-out β = 1 ELBO (nats per row) after each epoch, with
+        ``early_stopping``; None otherwise.
+    best_validation_score_ : float or None
+        The best of ``validation_scores_``, whose weights were restored.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -162,6 +246,10 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
        constrained variational framework." ICLR 2017.
     .. [2] Burgess et al. "Understanding disentangling in β-VAE."
        arXiv:1804.03599, 2018.
+    .. [3] Locatello et al. "Challenging common assumptions in the unsupervised
+       learning of disentangled representations." ICML 2019.
+    .. [4] Ghosh et al. "From variational to deterministic autoencoders."
+       ICLR 2020.
 
     Examples
     --------
@@ -170,13 +258,15 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     >>> from skbvae.datasets import make_heartbeats
     >>> X, factors = make_heartbeats(200, random_state=0)
     >>> vae = BetaVAETransformer(latent_dim=4, max_epochs=3, random_state=0)
-    >>> Z = vae.fit_transform(X)
-    >>> Z.shape
-    (200, 4)
+    >>> Z = vae.fit_transform(X)  # FastICA-rotated codes of the active latents
+    >>> Z.shape == (200, vae.n_components_)
+    True
     >>> vae.inverse_transform(Z).shape
     (200, 187)
-    >>> vae.traverse(X[:2], latents=[0, 1], values=np.linspace(-3, 3, 5)).shape
-    (2, 2, 5, 187)
+    >>> vae.traverse(X[:2], latents=[0], values=np.linspace(-3, 3, 5)).shape
+    (2, 1, 5, 187)
+    >>> BetaVAETransformer(latent_dim=4, max_epochs=3, rotation=None).fit_transform(X).shape
+    (200, 4)
     """
 
     _parameter_constraints = {
@@ -184,13 +274,19 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "beta": [Interval(Real, 0, None, closed="left")],
         "capacity": [Interval(Real, 0, None, closed="left"), None],
         "capacity_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "rotation": [StrOptions(set(ROTATIONS)), None],
         "architecture": [StrOptions({"mlp", "conv1d", "broadcast"})],
         "hidden_layer_sizes": ["array-like", None],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "scaling": [StrOptions({"auto", *SCALINGS}), None],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "warm_start": ["boolean"],
         "device": [str, torch.device],
         "compile": ["boolean"],
         "precision": [StrOptions({"float32", "bfloat16"})],
@@ -202,16 +298,22 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self,
         latent_dim=10,
         *,
-        beta=4.0,
-        capacity=25.0,
+        beta=0.25,
+        capacity=None,
         capacity_steps=None,
+        rotation="ica",
         architecture="mlp",
         hidden_layer_sizes=None,
         likelihood="gaussian",
         scaling="auto",
-        max_epochs=50,
+        max_epochs="auto",
         batch_size=256,
         lr=5e-4,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        tol=1e-4,
+        warm_start=False,
         device="auto",
         compile=False,
         precision="float32",
@@ -222,6 +324,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.beta = beta
         self.capacity = capacity
         self.capacity_steps = capacity_steps
+        self.rotation = rotation
         self.architecture = architecture
         self.hidden_layer_sizes = hidden_layer_sizes
         self.likelihood = likelihood
@@ -229,6 +332,11 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.lr = lr
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.warm_start = warm_start
         self.device = device
         self.compile = compile
         self.precision = precision
@@ -260,9 +368,10 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         # validate_data records n_features_in_/feature_names_in_; a failed fit
         # must leave a previously fitted model exactly as it was.
         previous = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES)
+        continuing = self.warm_start and self.__sklearn_is_fitted__()
+        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=not continuing)
         try:
-            self._fit(X)
+            self._fit(X, continuing)
         except BaseException:
             for name in _INPUT_ATTRIBUTES:
                 vars(self).pop(name, None)
@@ -270,12 +379,15 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             raise
         return self
 
-    def _fit(self, X):
-        """Scale ``X``, train a new network on it and store the fitted state."""
+    def _fit(self, X, continuing=False):
+        """Scale ``X``, train the network on it, fit the rotation and store the fitted state."""
         hidden = self._check_hidden_layer_sizes()
-        scaling = self._resolved_scaling()
         device = resolve_device(self.device)
-        center, scale = fit_scaling(X, scaling)
+        if continuing:
+            # The network was trained in the first fit's units: keep them.
+            center, scale = self.center_, self.scale_
+        else:
+            center, scale = fit_scaling(X, self._resolved_scaling())
         X_scaled = scale_to_float32(X, center, scale)
         if self.likelihood == "bernoulli" and (X_scaled.min() < 0 or X_scaled.max() > 1):
             raise ValueError(
@@ -284,49 +396,63 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                 f"{X_scaled.max():.3g}]. Use scaling='minmax' or 'auto'."
             )
         n_samples, n_features = X.shape
-        batch_size = min(self.batch_size, n_samples)
-        capacity_steps = self.capacity_steps or self.max_epochs * math.ceil(n_samples / batch_size)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-
-        net = BetaVAENet(
-            BetaVAEModule,
-            module__n_features=n_features,
-            module__latent_dim=self.latent_dim,
-            module__architecture=self.architecture,
-            module__hidden_layer_sizes=hidden,
-            criterion=BetaVAELoss,
-            criterion__likelihood=self.likelihood,
-            criterion__beta=float(self.beta),
-            criterion__capacity=None if self.capacity is None else float(self.capacity),
-            criterion__capacity_steps=capacity_steps,
-            optimizer=torch.optim.Adam,
-            # Fused Adam runs the whole update in one kernel on CUDA.
-            optimizer__fused=torch.device(device).type == "cuda" or None,
-            lr=self.lr,
-            max_epochs=self.max_epochs,
-            batch_size=batch_size,
-            train_split=None,
-            device=device,
-            verbose=self.verbose,
-            shuffle_seed=seed,
-            autocast_dtype=torch.bfloat16 if self.precision == "bfloat16" else None,
-            compile=self.compile,
-        )
+        net = build_net(self, n_features=n_features, n_samples=n_samples, hidden=hidden, device=device, seed=seed)
         # Seed a private copy of torch's RNG: fits are reproducible under an
         # int random_state and leave the user's global torch state alone.
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
         remedy = "lower batch_size or hidden_layer_sizes, or fit on fewer rows"
         with torch.random.fork_rng(devices=cuda_devices), out_of_memory_advice("training", remedy):
             torch.manual_seed(seed)
-            net.fit(X_scaled)
+            if continuing:
+                self._continue_from(net, self.net_)
+                net.partial_fit(X_scaled)
+            else:
+                net.fit(X_scaled)
 
         self.net_ = net
         self.center_, self.scale_ = center, scale
-        self._n_features_out = self.latent_dim
         self.n_iter_ = len(net.history)
         self.history_ = self._history_frame(net.history)
-        _, kl = self._encode(X_scaled, scale_input=False)
+        if self.early_stopping:
+            self.validation_scores_ = -self.history_["valid_loss"].to_numpy()
+            self.best_validation_score_ = float(np.nanmax(self.validation_scores_))
+        else:
+            self.validation_scores_ = self.best_validation_score_ = None
+        mu, kl = self._encode(X_scaled, scale_input=False)
         self.kl_per_latent_ = kl.astype(np.float64)
+        self.latent_mean_ = mu.mean(axis=0).astype(np.float64)
+        self._fit_rotation(mu, X_scaled, seed)
+
+    def _continue_from(self, net, previous):
+        """Initialise ``net`` with ``previous``'s weights, optimizer state, history and schedule."""
+        net.initialize()
+        module = getattr(net.module_, "_orig_mod", net.module_)
+        try:
+            module.load_state_dict(getattr(previous.module_, "_orig_mod", previous.module_).state_dict())
+        except RuntimeError as error:
+            raise ValueError(
+                "warm_start=True continues the fitted network, so latent_dim, architecture and "
+                "hidden_layer_sizes must stay as they were; set warm_start=False to refit."
+            ) from error
+        net.optimizer_.load_state_dict(previous.optimizer_.state_dict())
+        for group in net.optimizer_.param_groups:  # the state dict carries the old lr
+            group["lr"] = self.lr
+        net.history = copy.deepcopy(previous.history)
+        net.optimizer_steps_ = previous.optimizer_steps_
+        if self.capacity_steps is None:  # the capacity ramp goes on where it stood
+            net.criterion_.capacity_steps = previous.criterion_.capacity_steps
+
+    def _fit_rotation(self, mu, X_scaled, seed):
+        """Choose the output basis: all latents as they are, or the rotated active ones."""
+        if self.rotation is None:
+            self.active_latents_ = np.arange(self.latent_dim)
+            self.rotation_ = self.mixing_ = None
+        else:
+            self.active_latents_ = select_active(self.kl_per_latent_)
+            _, self.rotation_ = fit_rotation(mu[:, self.active_latents_], X_scaled, self.rotation, seed)
+            self.mixing_ = np.linalg.inv(self.rotation_)
+        self.n_components_ = self._n_features_out = len(self.active_latents_)
 
     def _check_hidden_layer_sizes(self):
         if self.hidden_layer_sizes is None:
@@ -346,47 +472,43 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     @staticmethod
     def _history_frame(history):
-        columns = {"train_loss": "loss", "reconstruction": "reconstruction", "kl": "kl",
+        # skorch calls the objective "train_loss"; "valid_loss" exists only for
+        # epochs run with early stopping (NaN elsewhere, e.g. before a warm start).
+        columns = {"epoch": "epoch", "train_loss": "loss", "reconstruction": "reconstruction", "kl": "kl",
                    "capacity": "capacity", "dur": "dur"}
-        frame = pd.DataFrame({new: history[:, old] for old, new in columns.items()})
-        frame.insert(0, "epoch", history[:, "epoch"])
-        return frame.astype({"capacity": float})
+        if any("valid_loss" in row for row in history):
+            columns["valid_loss"] = "valid_loss"
+        frame = pd.DataFrame([{new: row.get(old) for old, new in columns.items()} for row in history],
+                             columns=list(columns.values()))
+        return frame.astype({name: float for name in columns.values() if name != "epoch"})
 
     # ------------------------------------------------------- batched inference
-    def _map_batches(self, array, fn, rows_per_batch=_INFERENCE_BATCH, *, scale_input=False, unscale_output=False):
-        """Apply ``fn(module, batch)`` to row batches of ``array`` on the net's device.
+    def _map_batches(self, array, fn, rows_per_batch=INFERENCE_BATCH, **options):
+        """:func:`~skbvae._inference.map_batches` with this estimator's network and scaling."""
+        return map_batches(self.net_, self.center_, self.scale_, array, fn, rows_per_batch, **options)
 
-        Computation runs in ``array``'s dtype (float32 or float64): float64
-        inputs give results that do not depend on how rows are batched. Inputs
-        are scaled and decoded signals unscaled batch by batch
-        (``scale_input``, ``unscale_output``), so besides the input and the
-        output only one batch of intermediates exists at a time.
+    def _codes(self, mu):
+        """Output codes (what ``transform`` returns) from posterior means ``mu`` (a tensor)."""
+        if self.rotation_ is None:
+            return mu
+        active = torch.as_tensor(self.active_latents_, device=mu.device)
+        mean, rotation = (torch.as_tensor(a, dtype=mu.dtype, device=mu.device)
+                          for a in (self.latent_mean_[self.active_latents_], self.rotation_))
+        return (mu[:, active] - mean) @ rotation
+
+    def _latents(self, codes):
+        """Latent vectors for the decoder from output codes (the inverse of :meth:`_codes`).
+
+        Inactive latents, which the rotation leaves out, sit at their training mean.
         """
-        dtype = torch.float64 if array.dtype == np.float64 else torch.float32
-        device = self.net_.device
-        # A compiled net wraps the module; inference calls encode/decode directly.
-        module = getattr(self.net_.module_, "_orig_mod", self.net_.module_)
-        if dtype == torch.float64:
-            module = copy.deepcopy(module).to(dtype)
-        module.eval()
-        center, scale = (to_device(v, device, dtype) for v in (self.center_, self.scale_))
-        # (x - center) / scale as one fused multiply-add per element.
-        inv_scale, shift = 1.0 / scale, -center / scale
-        out = None
-        remedy = "pass fewer rows or latents per call"
-        with torch.inference_mode(), out_of_memory_advice("inference", remedy):
-            for start in range(0, len(array), rows_per_batch):
-                batch = to_device(array[start:start + rows_per_batch], device, dtype)
-                if scale_input:
-                    batch = torch.addcmul(shift, batch, inv_scale)
-                result = fn(module, batch)
-                if unscale_output:
-                    result = torch.addcmul(center, result, scale)
-                result = result.cpu().numpy()
-                if out is None:
-                    out = np.empty((len(array), *result.shape[1:]), dtype=result.dtype)
-                out[start:start + len(result)] = result
-        return out
+        if self.rotation_ is None:
+            return codes
+        active = torch.as_tensor(self.active_latents_, device=codes.device)
+        mean, mixing = (torch.as_tensor(a, dtype=codes.dtype, device=codes.device)
+                        for a in (self.latent_mean_, self.mixing_))
+        z = mean.expand(len(codes), -1).clone()
+        z[:, active] = codes @ mixing + mean[active]
+        return z
 
     def _validate_X(self, X):
         check_is_fitted(self)
@@ -396,14 +518,16 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         check_is_fitted(self)
         Z = check_array(Z, dtype=_FLOAT_DTYPES, input_name="Z")
         if Z.shape[1] != self._n_features_out:
+            rotated = "" if self.rotation is None else f" ({self.rotation} rotation of the active latents)"
             raise ValueError(
-                f"Z has {Z.shape[1]} columns, but {type(self).__name__} was fitted "
-                f"with latent_dim={self._n_features_out}."
+                f"Z has {Z.shape[1]} columns, but {type(self).__name__} outputs "
+                f"{self._n_features_out} components{rotated}; latent_dim={self.latent_dim}."
             )
         return Z
 
-    def _decode(self, module, z):
-        return decoder_mean(module.decode(z), self.net_.criterion_.likelihood)
+    def _decode(self, module, codes):
+        """Decoder means, in scaled units, of output codes."""
+        return decoder_mean(module.decode(self._latents(codes)), self.net_.criterion_.likelihood)
 
     def _encode(self, X, *, scale_input=True):
         """Posterior means and mean KL per latent (nats) of the rows of ``X``."""
@@ -427,19 +551,21 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
         Returns
         -------
-        Z : ndarray of shape (n_samples, latent_dim)
-            Posterior means, in the dtype of ``X`` (float32 or float64).
+        Z : ndarray of shape (n_samples, ``n_components_``)
+            Posterior means (rotated, see ``rotation``), in the dtype of ``X``
+            (float32 or float64).
         """
         X = self._validate_X(X)
-        return self._map_batches(X, lambda module, x: module.encode(x)[0], scale_input=True)
+        return self._map_batches(X, lambda module, x: self._codes(module.encode(x)[0]), scale_input=True)
 
     def inverse_transform(self, Z):
         """Decode latent codes back to signals in the training data's units.
 
         Parameters
         ----------
-        Z : array-like of shape (n_samples, latent_dim)
-            Latent codes, e.g. the output of :meth:`transform`, edited or not.
+        Z : array-like of shape (n_samples, ``n_components_``)
+            Codes in the output basis, e.g. the output of :meth:`transform`,
+            edited or not.
 
         Returns
         -------
@@ -463,10 +589,12 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         X : array-like of shape (n_samples, ``n_features_in_``)
             Signals whose codes are the starting points.
         latents : sequence of int or None, default=None
-            Indices of the latents to move; ``None`` means all of them.
+            Indices of the output features (columns of :meth:`transform`) to
+            move; ``None`` means all of them.
         values : array-like of shape (n_values,) or None, default=None
-            Latent values in prior standard deviations; ``None`` means
-            ``np.linspace(-3, 3, 7)``.
+            Values in prior standard deviations (``rotation=None``) or in
+            standard deviations of the training codes (rotated); ``None``
+            means ``np.linspace(-3, 3, 7)``.
         relative : bool, default=False
             If True, ``values`` are offsets from each input's own code.
 
@@ -481,7 +609,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         >>> from skbvae import BetaVAETransformer
         >>> from skbvae.datasets import make_heartbeats
         >>> X, _ = make_heartbeats(100, random_state=0)
-        >>> vae = BetaVAETransformer(latent_dim=3, max_epochs=2, random_state=0).fit(X)
+        >>> vae = BetaVAETransformer(latent_dim=3, max_epochs=2, rotation=None, random_state=0).fit(X)
         >>> vae.traverse(X[:1], latents=[2], values=[-2.0, 0.0, 2.0]).shape
         (1, 1, 3, 187)
         """
@@ -505,23 +633,43 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             # (rows, n_traversed, n_values, latent_dim).
             mask = torch.nn.functional.one_hot(torch.as_tensor(latents), n_latents).to(x)[None, :, None, :]
             moved = torch.as_tensor(values).to(x)[None, None, :, None] * mask
-            codes = module.encode(x)[0][:, None, None, :]
+            codes = self._codes(module.encode(x)[0])[:, None, None, :]
             codes = codes + moved if relative else codes * (1 - mask) + moved
             decoded = self._decode(module, codes.reshape(-1, n_latents))
             return decoded.reshape(len(x), n_traversed, n_values, -1)
 
-        rows_per_batch = max(1, _INFERENCE_BATCH // (n_traversed * n_values))
+        rows_per_batch = max(1, INFERENCE_BATCH // (n_traversed * n_values))
         return self._map_batches(X, traverse_batch, rows_per_batch, scale_input=True, unscale_output=True)
 
-    def sample(self, n_samples=1, random_state=None):
-        """Generate new signals by decoding codes drawn from the prior N(0, I).
+    def sample(self, n_samples=1, random_state=None, *, X=None):
+        """Generate new signals by decoding codes drawn from N(0, I), or from the codes of ``X``.
+
+        Without rotation the draws come from the prior over all latents. With
+        a rotation they are standard normal in the rotated basis, i.e. from a
+        Gaussian with the mean and covariance of the training codes, with
+        inactive latents at their mean.
+
+        Independent draws can fall off the curved set that the codes of real
+        signals occupy when one factor is spread over several latents (an MLP
+        decoder encodes heart rate, which places the next beat, that way), and
+        the decoder then averages such a factor out: sampled beats lose the
+        next R peak. Passing ``X`` draws instead from a Gaussian mixture fitted
+        to ``transform(X)`` (ex-post density estimation, Ghosh et al., 2020),
+        which follows that set: on 8,000 synthetic beats the next R peak stood
+        1.01 mV above the median in such samples, 0.60 mV in N(0, I) samples and
+        1.06 mV in real beats.
 
         Parameters
         ----------
         n_samples : int, default=1
             Number of signals to generate.
         random_state : int, RandomState instance or None, default=None
-            Seeds the prior draws.
+            Seeds the draws (and the mixture's fit).
+        X : array-like of shape (n, ``n_features_in_``) or None, default=None
+            Signals whose codes define the distribution to draw from, typically
+            the training data; a mixture of ``min(50, n // 20)`` (at least 1)
+            full-covariance Gaussians is fitted to their codes. None draws from
+            N(0, I).
 
         Returns
         -------
@@ -531,7 +679,15 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         check_is_fitted(self)
         if not isinstance(n_samples, Integral) or n_samples < 1:
             raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
-        Z = check_random_state(random_state).standard_normal((n_samples, self._n_features_out))
+        rng = check_random_state(random_state)
+        if X is None:
+            Z = rng.standard_normal((n_samples, self._n_features_out))
+        else:
+            codes = self.transform(X).astype(np.float64)
+            mixture = GaussianMixture(max(1, min(50, len(codes) // 20)), covariance_type="full",
+                                      reg_covar=1e-6, random_state=rng.randint(np.iinfo(np.int32).max))
+            # GaussianMixture.sample returns its draws grouped by component.
+            Z = rng.permutation(mixture.fit(codes).sample(n_samples)[0])
         return self.inverse_transform(Z)
 
     def score_samples(self, X):
@@ -556,7 +712,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         """
         X = self._validate_X(X)
         likelihood = self.net_.criterion_.likelihood
-        noise = torch.randn(_SCORE_DRAWS, self._n_features_out, generator=torch.Generator().manual_seed(0))
+        noise = torch.randn(_SCORE_DRAWS, self.latent_dim, generator=torch.Generator().manual_seed(0))
 
         def elbo_batch(module, x):
             mu, logvar = module.encode(x)
@@ -566,7 +722,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             nll = reconstruction_nll(x.repeat_interleave(_SCORE_DRAWS, dim=0), decoded, likelihood)
             return -nll.reshape(len(x), _SCORE_DRAWS).mean(dim=1) - kl_per_latent(mu, logvar).sum(dim=1)
 
-        elbo = self._map_batches(X, elbo_batch, _INFERENCE_BATCH // _SCORE_DRAWS, scale_input=True)
+        elbo = self._map_batches(X, elbo_batch, INFERENCE_BATCH // _SCORE_DRAWS, scale_input=True)
         if likelihood == "gaussian":
             elbo = elbo - np.log(self.scale_).sum()
         return elbo
@@ -593,4 +749,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        # With warm_start a second fit continues the first, so fitting twice is
+        # not idempotent by design (scikit-learn's checks then skip the
+        # fit-twice comparisons, as they turn warm_start off where it matters).
+        tags.non_deterministic = bool(self.warm_start)
         return tags

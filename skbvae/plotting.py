@@ -67,7 +67,8 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     values : array-like, default=None
         Latent values; None means ``np.linspace(-3, 3, 7)``.
     order : {"kl", "index"}, default="kl"
-        Panel order: by decreasing KL (most informative first), or by index.
+        Panel order: most informative first (decreasing KL; rotated
+        components are already in that order, see ``rotation``), or by index.
     n_cols : int, default=5
         Panels per row when the axes are created here.
     axes : array of matplotlib Axes, default=None
@@ -89,7 +90,7 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     >>> from skbvae.datasets import make_heartbeats
     >>> from skbvae.plotting import plot_traversal
     >>> X, _ = make_heartbeats(100, random_state=0)
-    >>> vae = BetaVAETransformer(latent_dim=3, max_epochs=2, random_state=0).fit(X)
+    >>> vae = BetaVAETransformer(latent_dim=3, max_epochs=2, rotation=None, random_state=0).fit(X)
     >>> fig = plot_traversal(vae, X[0])
     >>> len(fig.axes)  # three panels and the colour bar
     4
@@ -98,10 +99,10 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     vae = _fitted_vae(estimator)
     x = np.asarray(x, dtype=float).reshape(1, -1)
     if latents is None:
-        latents = np.arange(len(vae.kl_per_latent_))
+        latents = np.arange(vae.n_components_)
     latents = np.asarray(latents)
     if order == "kl":
-        latents = latents[np.argsort(-vae.kl_per_latent_[latents], kind="stable")]
+        latents = _by_information(vae, latents)
     elif order != "index":
         raise ValueError(f"order must be 'kl' or 'index'; got {order!r}.")
     values = np.linspace(-3, 3, 7) if values is None else np.asarray(values, dtype=float)
@@ -113,11 +114,24 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
         for colour, curve in zip(colours, traversal):
             ax.plot(t, curve, color=colour, lw=1.2)
         ax.plot(t, x[0], color="black", lw=1.0, ls="--")
-        ax.set_title(f"z{latent}  KL={vae.kl_per_latent_[latent]:.2f}", fontsize=9)
+        ax.set_title(_output_label(vae, latent), fontsize=9)
     norm = plt.Normalize(values.min(), values.max())
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(panels[:len(latents)]),
                  label="latent value", shrink=0.8)
     return fig
+
+
+def _by_information(vae, outputs):
+    """Output features most informative first: by KL, or as ordered by the rotation."""
+    if getattr(vae, "rotation_", None) is not None:
+        return np.sort(outputs)  # rotated components are ordered by explained variance
+    return outputs[np.argsort(-vae.kl_per_latent_[outputs], kind="stable")]
+
+
+def _output_label(vae, j):
+    if getattr(vae, "rotation_", None) is not None:
+        return f"z{j} ({vae.rotation})"
+    return f"z{j}  KL={vae.kl_per_latent_[j]:.2f}"
 
 
 def plot_latent_kl(estimator, *, ax=None, threshold=0.01):
@@ -242,7 +256,7 @@ def plot_latent_vs_factor(estimator, X, factors, *, n_bins=20, max_points=2000, 
     names = list(factors.columns) if isinstance(factors, pd.DataFrame) else [f"factor {j}" for j in range(np.shape(factors)[1])]
     F = np.asarray(factors, dtype=float)
     mi, _ = mutual_info_matrix(Z, F, n_bins=n_bins)
-    order = np.argsort(-vae.kl_per_latent_, kind="stable")
+    order = _by_information(vae, np.arange(vae.n_components_))
     subset = np.random.default_rng(random_state).permutation(len(Z))[:max_points]
     n_latents, n_factors = len(order), F.shape[1]
     fig = plt.figure(figsize=(1.6 * n_factors + 4, 1.2 * n_latents + 1), constrained_layout=True)

@@ -11,8 +11,9 @@ from skbvae.datasets import make_heartbeats
 # Two cores on CI: keep torch from oversubscribing when pytest itself is busy.
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
-#: Settings that make a fit take well under a second in tests.
-FAST = dict(latent_dim=3, hidden_layer_sizes=(16,), max_epochs=2, batch_size=32, random_state=0)
+#: Settings that make a fit take well under a second in tests (all latents out,
+#: unrotated, so shapes are known; tests/test_rotation.py covers rotations).
+FAST = dict(latent_dim=3, hidden_layer_sizes=(16,), max_epochs=2, batch_size=32, rotation=None, random_state=0)
 
 SHARED_WFDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "wfdb"
 

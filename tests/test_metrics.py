@@ -69,6 +69,96 @@ def test_dci_known_answers():
     assert dci_scores(NOISE, F)["informativeness"] < 0.05
 
 
+# --- equality with disentanglement_lib -------------------------------------------
+# The reference functions below are transcriptions of disentanglement_lib's
+# evaluation/metrics/sap_score.py (_compute_score_matrix, discrete branch and the
+# continuous near-constant rule) and dci.py (disentanglement, completeness).
+
+def _reference_sap_discrete(mu_train, y_train, mu_test, y_test):
+    from sklearn.svm import LinearSVC
+
+    classifier = LinearSVC(C=0.01, class_weight="balanced")
+    classifier.fit(mu_train[:, np.newaxis], y_train)
+    return np.mean(classifier.predict(mu_test[:, np.newaxis]) == y_test)
+
+
+def _reference_sap_continuous(mu, y):
+    cov = np.cov(mu, y, ddof=1)
+    return cov[0, 1] ** 2 / (cov[0, 0] * cov[1, 1]) if cov[0, 0] > 1e-12 else 0.0
+
+
+def _reference_dci(importance):
+    from scipy.stats import entropy
+
+    per_code = 1.0 - entropy(importance.T + 1e-11, base=importance.shape[1])
+    code_importance = importance.sum(axis=1) / importance.sum()
+    per_factor = 1.0 - entropy(importance + 1e-11, base=importance.shape[0])
+    factor_importance = importance.sum(axis=0) / importance.sum()
+    return np.sum(per_code * code_importance), np.sum(per_factor * factor_importance)
+
+
+def test_sap_discrete_equals_reference_on_the_same_folds():
+    from sklearn.model_selection import StratifiedKFold
+
+    rng = np.random.default_rng(1)
+    y = (rng.uniform(size=600) < 0.15).astype(float)  # imbalanced binary factor
+    Z = np.column_stack([y + rng.normal(scale=0.8, size=600), rng.normal(size=600)])
+    folds = list(StratifiedKFold(2).split(Z, y))
+    expected = np.zeros((2, 1))
+    for i in range(2):
+        expected[i, 0] = np.mean([_reference_sap_discrete(Z[a, i], y[a], Z[b, i], y[b]) for a, b in folds])
+    sap = sap_score(Z, y[:, None], discrete_factors=[0])
+    assert sap == pytest.approx(abs(expected[0, 0] - expected[1, 0]), abs=1e-12)
+    # Without class weights the minority class is never predicted: both latents
+    # score the majority rate and the gap vanishes.
+    assert sap > 0.1
+
+
+def test_sap_near_constant_latent_scores_zero_as_in_reference():
+    factor = F[:, :1]
+    tiny = 3e-8 * (factor[:, 0] - 0.5)  # perfectly informative, variance ~1e-16
+    Z = np.column_stack([tiny, factor[:, 0] + RNG.normal(scale=0.5, size=3000)])
+    gaps = sap_score(Z, factor, per_factor=True)[1]
+    expected = abs(_reference_sap_continuous(Z[:, 1], factor[:, 0]) - _reference_sap_continuous(tiny, factor[:, 0]))
+    assert _reference_sap_continuous(tiny, factor[:, 0]) == 0.0
+    assert gaps[0] == pytest.approx(expected, abs=1e-12)
+
+
+def test_dci_equals_reference_with_a_constant_factor():
+    from skbvae.metrics._disentanglement import _dci_from_importance
+
+    importance = np.array([[0.5, 0.1, 0.0], [0.05, 0.3, 0.0], [0.02, 0.03, 0.0]])  # factor 2 is constant
+    expected = _reference_dci(importance)
+    assert _dci_from_importance(importance) == pytest.approx(expected, abs=1e-6)
+    # A plain average over factors would count the constant factor as 0.
+    plain = np.mean([1 - _entropy_base(importance[:, j], 3) for j in range(2)] + [0.0])
+    assert _dci_from_importance(importance)[1] > plain + 0.15
+    with_constant = np.column_stack([F, np.ones(3000)])
+    assert dci_scores(F, with_constant)["completeness"] > 0.9
+
+
+def _entropy_base(p, base):
+    p = p / p.sum()
+    p = p[p > 0]
+    return -(p * np.log(p)).sum() / np.log(base)
+
+
+def test_factor_type_inference():
+    from skbvae.datasets import make_heartbeats
+    from skbvae.metrics._disentanglement import _is_discrete
+
+    _, grid = make_heartbeats(grid=3, factor_ranges={"noise": 0.01}, random_state=0)
+    assert _is_discrete(grid.to_numpy(), None)[:6].all()  # float levels, 3 each
+    integers_40 = RNG.integers(0, 40, size=(2000, 1)).astype(float)  # dSprites-sized
+    assert _is_discrete(integers_40, None).all()
+    assert not _is_discrete(F, None).any()
+    assert not _is_discrete(F[:50], None).any()  # every value distinct: continuous
+    # Declared discrete, grid levels score as the reference's classifier would.
+    codes = grid.to_numpy()[:, :6] + 0.01 * RNG.normal(size=(len(grid), 6))
+    assert sap_score(codes, grid.iloc[:, :6]) == pytest.approx(
+        sap_score(codes, grid.iloc[:, :6], discrete_factors=list(range(6))))
+
+
 def test_total_correlation():
     assert gaussian_total_correlation(RNG.normal(size=(20000, 3))) < 0.01
     rho = 0.8
@@ -79,11 +169,17 @@ def test_total_correlation():
     assert gaussian_total_correlation(np.column_stack([x, np.ones(20000)])) == 0.0
 
 
+def test_single_latent_is_compared_with_an_uninformative_one():
+    mi, entropy = mutual_info_matrix(F[:, :1], F[:, :1])
+    assert mutual_info_gap(F[:, :1], F[:, :1]) == pytest.approx(mi[0, 0] / entropy[0])
+    padded = np.column_stack([F[:, 0], np.zeros(len(F))])  # a constant latent carries nothing
+    assert mutual_info_gap(F[:, :1], F[:, :1]) == pytest.approx(mutual_info_gap(padded, F[:, :1]))
+    assert sap_score(F[:, :1], F[:, :1]) == pytest.approx(sap_score(padded, F[:, :1]))
+
+
 def test_metric_input_errors():
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         mutual_info_gap(F[:10], F[:11])
-    with pytest.raises(ValueError, match="at least 2 latents"):
-        mutual_info_gap(F[:, :1], F)
     with pytest.raises(ValueError, match="Input Z contains NaN"):
         sap_score(np.full((10, 2), np.nan), F[:10])
     with pytest.raises(ValueError, match="discrete_factors indices"):

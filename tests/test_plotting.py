@@ -24,7 +24,7 @@ from skbvae.plotting import (  # noqa: E402
 
 @pytest.fixture(scope="module")
 def vae(beats):
-    return BetaVAETransformer(**FAST).fit(beats[0])
+    return BetaVAETransformer(**FAST, beta=4.0, capacity=25.0).fit(beats[0])
 
 
 @pytest.fixture(autouse=True)

@@ -173,6 +173,9 @@ def test_broadcast_decoder_chunks_inference_without_changing_it(monkeypatch):
 def test_capacity_schedule_in_history(beats):
     X = beats[0][:320]  # 10 batches of 32 per epoch
     vae = BetaVAETransformer(**{**FAST, "max_epochs": 4}, capacity=20.0).fit(X)
+    # 40 steps, but the default ramp lasts at least 1,000 steps.
+    np.testing.assert_allclose(vae.history_["capacity"], [0.2, 0.4, 0.6, 0.8])
+    vae.set_params(capacity_steps=40).fit(X)  # spread over the run
     np.testing.assert_allclose(vae.history_["capacity"], [5.0, 10.0, 15.0, 20.0])
     vae.set_params(capacity_steps=10).fit(X)  # reaches C_max after the first epoch
     np.testing.assert_allclose(vae.history_["capacity"], [20.0] * 4)
@@ -182,7 +185,7 @@ def test_capacity_schedule_in_history(beats):
 
 def test_capacity_pulls_kl_towards_target(beats):
     X = beats[0]
-    common = dict(FAST, latent_dim=6, max_epochs=15, lr=3e-3)
+    common = dict(FAST, latent_dim=6, max_epochs=15, lr=3e-3, capacity_steps=200)
     low = BetaVAETransformer(**common, beta=20.0, capacity=2.0).fit(X)
     high = BetaVAETransformer(**common, beta=20.0, capacity=15.0).fit(X)
     assert abs(low.history_["kl"].iloc[-1] - 2.0) < 1.0

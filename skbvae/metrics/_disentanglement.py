@@ -27,11 +27,26 @@ def _check_codes_and_factors(Z, factors):
     return Z, F
 
 
+#: A factor with at most this many distinct values (and each value seen twice on
+#: average) is inferred to be discrete: the levels of ``make_heartbeats(grid=k)``
+#: and dSprites-sized integer factors (32-40 levels) are, a continuous draw is not.
+MAX_DISCRETE_LEVELS = 64
+
+
 def _is_discrete(F, discrete_factors):
-    """Per-factor flags: given, or inferred (integer values with at most 20 levels)."""
+    """Per-factor flags: given, or inferred from the number of distinct values.
+
+    Inferred discrete: at most :data:`MAX_DISCRETE_LEVELS` distinct values, and
+    at most half as many as samples (so a small sample of a continuous factor,
+    where every value is distinct, stays continuous). Whether the values are
+    integers does not matter: grid levels such as 0.06, 0.09, 0.12 are discrete.
+    """
     n_factors = F.shape[1]
     if discrete_factors is None:
-        return np.array([np.all(f == np.round(f)) and len(np.unique(f)) <= 20 for f in F.T])
+        def discrete(f):
+            n_levels = len(np.unique(f))
+            return n_levels <= MAX_DISCRETE_LEVELS and n_levels <= len(f) / 2
+        return np.array([discrete(f) for f in F.T])
     given = np.asarray(discrete_factors)
     if given.dtype == bool:
         if given.shape != (n_factors,):
@@ -63,8 +78,8 @@ def mutual_info_matrix(Z, factors, *, n_bins=20, discrete_factors=None):
     factors : array-like of shape (n_samples, n_factors)
     n_bins : int, default=20
     discrete_factors : sequence of int, or of bool per factor, default=None
-        Which factors are discrete; None infers it (integer-valued with at most
-        20 levels).
+        Which factors are discrete; None infers it (at most 64 distinct values,
+        each seen twice on average; see :data:`MAX_DISCRETE_LEVELS`).
 
     Returns
     -------
@@ -93,7 +108,9 @@ def mutual_info_gap(Z, factors, *, n_bins=20, discrete_factors=None, per_factor=
     Parameters
     ----------
     Z : array-like of shape (n_samples, n_latents)
-        Codes, e.g. ``BetaVAETransformer.transform(X)``. Needs ≥ 2 latents.
+        Codes, e.g. ``BetaVAETransformer.transform(X)``. With a single
+        latent the gap is to a second latent that carries no information
+        (what a rotation's dropped, inactive latents carry), i.e. MI / entropy.
     factors : array-like of shape (n_samples, n_factors)
         Known generating factors (a DataFrame works).
     n_bins : int, default=20
@@ -118,10 +135,8 @@ def mutual_info_gap(Z, factors, *, n_bins=20, discrete_factors=None, per_factor=
     1.0
     """
     Z, F = _check_codes_and_factors(Z, factors)
-    if Z.shape[1] < 2:
-        raise ValueError("mutual_info_gap needs at least 2 latents in Z.")
     mi, entropy = mutual_info_matrix(Z, F, n_bins=n_bins, discrete_factors=discrete_factors)
-    top_two = np.sort(mi, axis=0)[::-1][:2]
+    top_two = _top_two(mi)
     informative = entropy > 0
     gaps = np.full(F.shape[1], np.nan)
     gaps[informative] = (top_two[0] - top_two[1])[informative] / entropy[informative]
@@ -132,16 +147,26 @@ def mutual_info_gap(Z, factors, *, n_bins=20, discrete_factors=None, per_factor=
 def sap_score(Z, factors, *, discrete_factors=None, per_factor=False):
     """Separated attribute predictability (SAP; Kumar et al., 2018).
 
-    A score for every (latent, factor) pair: the R² of predicting a continuous
-    factor linearly from that latent alone (the squared correlation), or for a
-    discrete factor the accuracy of ``LinearSVC(C=0.01)`` on that latent;
-    then, per factor, the gap between the two best latents, averaged.
-    disentanglement_lib scores discrete factors on a separate test draw; here
-    the accuracy is 2-fold cross-validated on the given samples.
+    A score for every (latent, factor) pair, as disentanglement_lib computes it:
+    for a continuous factor the R² of predicting it linearly from that latent
+    alone (the squared correlation; 0 for a latent whose variance is at most
+    1e-12), for a discrete factor the accuracy of
+    ``LinearSVC(C=0.01, class_weight="balanced")`` on that latent; then, per
+    factor, the gap between the two best latents, averaged.
+
+    disentanglement_lib fits the classifier on one draw of points and scores it
+    on another; here the accuracy is 2-fold cross-validated on the given samples
+    (stratified folds, no shuffling), so each classifier is trained on half of
+    them. The score of discrete factors depends on that training-set size:
+    ``C=0.01`` regularises a sum of hinge losses over the training samples, so
+    the same codes score higher with more samples (a latent that separates the
+    classes needs enough of them to outweigh the penalty). Compare SAP values
+    only at equal sample sizes.
 
     Parameters
     ----------
     Z : array-like of shape (n_samples, n_latents)
+        With a single latent the gap is to a latent that predicts nothing.
     factors : array-like of shape (n_samples, n_factors)
     discrete_factors : sequence, default=None
     per_factor : bool, default=False
@@ -149,28 +174,77 @@ def sap_score(Z, factors, *, discrete_factors=None, per_factor=False):
     Returns
     -------
     sap : float
+        Mean gap over the factors that vary (constant factors are skipped).
     gaps : ndarray of shape (n_factors,)
-        Only when ``per_factor=True``.
+        Only when ``per_factor=True``; NaN for constant factors.
     """
     Z, F = _check_codes_and_factors(Z, factors)
-    if Z.shape[1] < 2:
-        raise ValueError("sap_score needs at least 2 latents in Z.")
     discrete = _is_discrete(F, discrete_factors)
     scores = np.zeros((Z.shape[1], F.shape[1]))
-    for j, (f, is_discrete) in enumerate(zip(F.T, discrete)):
+    constant = np.array([np.ptp(f) == 0 for f in F.T])
+    for j in np.flatnonzero(~constant):
+        f = F[:, j]
         for i, z in enumerate(Z.T):
-            if is_discrete:
-                scores[i, j] = cross_val_score(LinearSVC(C=0.01), z[:, None], f, cv=2).mean()
-            elif np.std(z) > 0 and np.std(f) > 0:
-                scores[i, j] = np.corrcoef(z, f)[0, 1] ** 2
-    top_two = np.sort(scores, axis=0)[::-1][:2]
-    gaps = top_two[0] - top_two[1]
-    return (float(gaps.mean()), gaps) if per_factor else float(gaps.mean())
+            if discrete[j]:
+                classifier = LinearSVC(C=0.01, class_weight="balanced")
+                scores[i, j] = cross_val_score(classifier, z[:, None], _levels(f), cv=2).mean()
+            else:
+                scores[i, j] = _squared_correlation(z, f)
+    top_two = _top_two(scores)
+    gaps = np.where(constant, np.nan, top_two[0] - top_two[1])
+    sap = float(np.nanmean(gaps)) if not constant.all() else 0.0
+    return (sap, gaps) if per_factor else sap
+
+
+def _top_two(scores):
+    """The best and second best score per factor (column); 0 stands in for a missing second latent."""
+    ranked = np.sort(scores, axis=0)[::-1]
+    if len(ranked) < 2:
+        ranked = np.vstack([ranked, np.zeros_like(ranked)])
+    return ranked[:2]
+
+
+def _levels(f):
+    """Integer class labels of a discrete factor (its values may be floats such as grid levels)."""
+    return np.unique(f, return_inverse=True)[1]
+
+
+def _squared_correlation(z, f):
+    """R² of a one-latent linear fit, 0 for a (near-)constant latent, as disentanglement_lib."""
+    cov = np.cov(z, f, ddof=1)
+    if cov[0, 0] <= 1e-12 or cov[1, 1] <= 0:
+        return 0.0
+    return float(cov[0, 1] ** 2 / (cov[0, 0] * cov[1, 1]))
 
 
 def _entropy(p, base):
     p = p[p > 0]
     return float(-(p * np.log(p)).sum() / np.log(base)) if base > 1 else 0.0
+
+
+def _dci_from_importance(importance):
+    """Disentanglement and completeness of an importance matrix (latents × factors).
+
+    Both are weighted averages, as in disentanglement_lib: each latent's
+    ``1 − entropy`` over factors weighted by the latent's share of the total
+    importance, and each factor's ``1 − entropy`` over latents weighted by the
+    factor's share (so a factor no latent predicts, e.g. a constant one, does
+    not pull completeness down).
+    """
+    n_latents, n_factors = importance.shape
+    total = importance.sum()
+    if total == 0:
+        return 0.0, 0.0
+    per_latent, per_factor = importance.sum(axis=1), importance.sum(axis=0)
+    disentanglement = sum(
+        per_latent[i] / total * (1 - _entropy(importance[i] / per_latent[i], n_factors))
+        for i in np.flatnonzero(per_latent > 0)
+    )
+    completeness = sum(
+        per_factor[j] / total * (1 - _entropy(importance[:, j] / per_factor[j], n_latents))
+        for j in np.flatnonzero(per_factor > 0)
+    )
+    return float(disentanglement), float(completeness)
 
 
 def dci_scores(Z, factors, *, discrete_factors=None, estimator=None, test_size=0.3, random_state=0):
@@ -185,7 +259,8 @@ def dci_scores(Z, factors, *, discrete_factors=None, estimator=None, test_size=0
       factors (log base n_factors), weighted by the latent's share of total
       importance;
     - completeness: ``1 − entropy`` of each factor's importance spread over
-      latents (log base n_latents), averaged over factors;
+      latents (log base n_latents), weighted by the factor's share of total
+      importance (disentanglement_lib's weighting);
     - informativeness: mean held-out accuracy (discrete) or R² (continuous) of
       the models on a ``test_size`` split (disentanglement_lib reports its
       test accuracy).
@@ -215,31 +290,21 @@ def dci_scores(Z, factors, *, discrete_factors=None, estimator=None, test_size=0
     importance = np.zeros((Z.shape[1], F.shape[1]))
     informativeness = []
     for j, (f, is_discrete) in enumerate(zip(F.T, discrete)):
+        if np.ptp(f[train]) == 0:
+            continue  # a constant factor: nothing to predict, no importance
         if estimator is not None:
             model = clone(estimator)
         elif is_discrete:
-            model = GradientBoostingClassifier(random_state=seed)
+            model, f = GradientBoostingClassifier(random_state=seed), _levels(f)
         else:
             model = GradientBoostingRegressor(random_state=seed)
         model.fit(Z[train], f[train])
         importance[:, j] = np.abs(model.feature_importances_)
         informativeness.append(model.score(Z[test], f[test]))
-    n_latents, n_factors = importance.shape
-    total = importance.sum()
-    per_latent = importance.sum(axis=1)
-    disentanglement = 0.0
-    if total > 0:
-        for i in np.flatnonzero(per_latent > 0):
-            d_i = 1 - _entropy(importance[i] / per_latent[i], n_factors)
-            disentanglement += per_latent[i] / total * d_i
-    per_factor = importance.sum(axis=0)
-    completeness = np.mean([
-        1 - _entropy(importance[:, j] / per_factor[j], n_latents) if per_factor[j] > 0 else 0.0
-        for j in range(n_factors)
-    ])
+    disentanglement, completeness = _dci_from_importance(importance)
     return {
         "disentanglement": float(disentanglement),
         "completeness": float(completeness),
-        "informativeness": float(np.mean(informativeness)),
+        "informativeness": float(np.mean(informativeness)) if informativeness else 0.0,
         "importance": importance,
     }
