@@ -8,6 +8,11 @@ latents) gives ``k`` features; PCA and FastICA get the same ``k`` components. Ea
 feeds the same logistic regression, and 5-fold cross-validated accuracy and ROC
 AUC are compared with the raw 187-sample signal. Writes ``classify_latents.png``.
 
+Measured (4,000 synthetic beats, seed 0): ROC AUC 0.928 for the β-VAE's 10 components
+against 0.965 for PCA(10) and FastICA(10), 0.997 for the raw signal. The label is a threshold
+on a factor that acts linearly on the signal, where PCA is at home; with gradient boosting
+instead of the logistic regression the gap narrows to 0.984 against 0.990.
+
     python examples/classify_latents.py [--wfdb PATH] [--epochs auto] [--out examples/output]
 """
 

@@ -112,3 +112,24 @@ def test_rotation_needs_two_rows_and_names_the_option(beats):
         BetaVAETransformer(**{**FAST, "rotation": "ica"}).fit(X[:1])
     with pytest.raises(ValueError, match="rotation"):
         BetaVAETransformer(**{**FAST, "rotation": "promax"}).fit(X)
+
+
+def test_sample_from_the_codes_mixture_follows_the_codes():
+    # Two sources that are each -1 or +1: the codes of real signals sit in four
+    # clusters, and N(0, I) draws fill the space between them.
+    rng = np.random.default_rng(0)
+    S = rng.choice([-1.0, 1.0], size=(1200, 2))
+    t = np.linspace(0, 1, 40)
+    bumps = np.stack([np.exp(-0.5 * ((t - c) / 0.1) ** 2) for c in (0.3, 0.7)])
+    X = S @ bumps + 0.05 * rng.normal(size=(1200, 40))
+    vae = BetaVAETransformer(latent_dim=3, hidden_layer_sizes=(32,), max_epochs=40, lr=2e-3,
+                             random_state=0).fit(X)
+    drawn = vae.sample(400, random_state=0, X=X)
+    assert drawn.shape == (400, 40)
+    np.testing.assert_array_equal(drawn, vae.sample(400, random_state=0, X=X))
+
+    def off_the_data(signals):  # how far the sources read off a signal are from ±1
+        sources = np.linalg.lstsq(bumps.T, signals.T, rcond=None)[0].T
+        return np.mean(np.abs(np.abs(sources) - 1))
+
+    assert off_the_data(drawn) < 0.5 * off_the_data(vae.sample(400, random_state=0))
