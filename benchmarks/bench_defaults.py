@@ -53,6 +53,7 @@ CANDIDATES = {
     "β 1, auto, varimax": dict(beta=1.0, capacity=None, max_epochs="auto", rotation="varimax"),
     "β 1, auto, ica, global": dict(beta=1.0, capacity=None, max_epochs="auto", rotation="ica", scaling="global"),
     "β 0.25, auto, ica": dict(beta=0.25, capacity=None, max_epochs="auto", rotation="ica"),
+    "β 0.1, auto, ica": dict(beta=0.1, capacity=None, max_epochs="auto", rotation="ica"),
     "β 4, auto, ica": dict(beta=4.0, capacity=None, max_epochs="auto", rotation="ica"),
     "β 4, C 25, auto, ica": dict(beta=4.0, capacity=25.0, max_epochs="auto", rotation="ica"),
     "β 1, early stopping, ica": dict(beta=1.0, capacity=None, max_epochs=2000, early_stopping=True,

@@ -32,6 +32,7 @@ MODELS = {
     "defaults (β 0.25, auto, ica)": dict(),
     "defaults, rotation None": dict(rotation=None),
     "defaults, varimax": dict(rotation="varimax"),
+    "β 0.1, auto, ica": dict(beta=0.1),
     "β 1, auto, ica": dict(beta=1.0),
     "seed setup (β 4, C 25, 50 epochs)": dict(beta=4.0, capacity=25.0, max_epochs=50, rotation=None),
     "broadcast, ica": dict(architecture="broadcast"),
