@@ -13,8 +13,8 @@ import math
 
 import torch
 from skorch import NeuralNet
-from torch.utils.data import Subset
 from skorch.callbacks import EpochTimer, PrintLog
+from torch.utils.data import Subset
 
 from ._device import to_device
 from .exceptions import TrainingDivergedError

@@ -185,11 +185,11 @@ def sap_score(Z, factors, *, discrete_factors=None, per_factor=False):
     scores = np.zeros((Z.shape[1], F.shape[1]))
     constant = np.array([np.ptp(f) == 0 for f in F.T])
     for j in np.flatnonzero(~constant):
-        f = F[:, j]
+        f = _levels(F[:, j]) if discrete[j] else F[:, j]
         for i, z in enumerate(Z.T):
             if discrete[j]:
                 classifier = LinearSVC(C=0.01, class_weight="balanced")
-                scores[i, j] = cross_val_score(classifier, z[:, None], _levels(f), cv=2).mean()
+                scores[i, j] = cross_val_score(classifier, z[:, None], f, cv=2).mean()
             else:
                 scores[i, j] = _squared_correlation(z, f)
     top_two = _top_two(scores)
