@@ -3,6 +3,8 @@
 import torch
 from torch import nn
 
+from ._loss import gaussian_variance, optimal_variance
+
 #: Hidden widths (MLP) or channel counts (conv1d) used when
 #: ``hidden_layer_sizes=None``. The MLP default is the seed article's "really
 #: simple MLP" (187 → 256 → 128 → latent); "broadcast" has the same encoder.
@@ -16,6 +18,13 @@ BROADCAST_WIDTHS = (64, 64, 64)
 # Rows × timepoints decoded at once by the broadcast decoder outside training,
 # so inference holds a few (chunk, width) activations (~64 MiB) at a time.
 _BROADCAST_CHUNK = 2**18
+
+# Weight of each training batch in the running estimate of a closed-form
+# decoder variance (as BatchNorm keeps running statistics): the last few
+# hundred batches of training set the variance used outside training. The
+# first 1 / momentum batches are averaged evenly, so a short run does not
+# leave the estimate near its starting value.
+_VARIANCE_MOMENTUM = 0.01
 
 # Kernel of every convolution. Five samples with stride 2 doubles the receptive
 # field per layer, so three layers see ~40 samples: a QRS complex at 125 Hz.
@@ -60,7 +69,7 @@ class _ConvDecoder(nn.Module):
     any window length come back exactly, odd lengths included.
     """
 
-    def __init__(self, n_features, channels, latent_dim):
+    def __init__(self, n_features, channels, latent_dim, out_channels=1):
         super().__init__()
         lengths = _conv_lengths(n_features, len(channels))
         self._start = (channels[-1], lengths[-1])
@@ -73,12 +82,12 @@ class _ConvDecoder(nn.Module):
                 nn.Upsample(size=length, mode="linear", align_corners=False),
                 nn.Conv1d(reversed_channels[i], reversed_channels[i + 1], _KERNEL, padding=_KERNEL // 2),
             ]
-        layers += [nn.ReLU(), nn.Conv1d(reversed_channels[-1], 1, 1)]
+        layers += [nn.ReLU(), nn.Conv1d(reversed_channels[-1], out_channels, 1)]
         self.features = nn.Sequential(*layers)
 
     def forward(self, z):
         h = self.head(z).view(-1, *self._start)
-        return self.features(h).squeeze(1)
+        return self.features(h)
 
 
 class _BroadcastDecoder(nn.Module):
@@ -94,24 +103,36 @@ class _BroadcastDecoder(nn.Module):
     positions again and undo the benefit.
     """
 
-    def __init__(self, n_features, latent_dim, widths=BROADCAST_WIDTHS):
+    def __init__(self, n_features, latent_dim, widths=BROADCAST_WIDTHS, out_channels=1):
         super().__init__()
         self.register_buffer("coordinate", torch.linspace(-1.0, 1.0, n_features).unsqueeze(1))
         # The first layer on concat(z, t) is split in two so that z's part is
         # computed once per row, not once per timepoint.
         self.from_code = nn.Linear(latent_dim, widths[0])
         self.from_coordinate = nn.Linear(1, widths[0], bias=False)
-        self.body = nn.Sequential(nn.ReLU(), _mlp((*widths, 1)))
+        self.body = nn.Sequential(nn.ReLU(), _mlp((*widths, out_channels)))
 
     def _decode(self, z):
         h = self.from_code(z).unsqueeze(1) + self.from_coordinate(self.coordinate)
-        return self.body(h).squeeze(-1)
+        return self.body(h).transpose(1, 2)
 
     def forward(self, z):
         rows = max(1, _BROADCAST_CHUNK // len(self.coordinate))
         if torch.is_grad_enabled() or len(z) <= rows:
             return self._decode(z)
         return torch.cat([self._decode(chunk) for chunk in z.split(rows)])
+
+
+class _MLPDecoder(nn.Module):
+    """The MLP decoder, shaped like the others: (n, out_channels, n_features)."""
+
+    def __init__(self, sizes, out_channels=1):
+        super().__init__()
+        self.out_channels = out_channels
+        self.layers = _mlp((*sizes[:-1], sizes[-1] * out_channels))
+
+    def forward(self, z):
+        return self.layers(z).view(len(z), self.out_channels, -1)
 
 
 class BetaVAEModule(nn.Module):
@@ -131,31 +152,48 @@ class BetaVAEModule(nn.Module):
         Widths of the hidden layers ("mlp", and the encoder of "broadcast") or
         channels of the convolutions ("conv1d"), from the input side; the
         "mlp" and "conv1d" decoders mirror them.
+    decoder_variance : {"fixed", "shared", "per_feature", "heteroscedastic"}
+        Variance of a Gaussian decoder: none learned (unit variance); one for
+        all features or one per feature, the batch's maximum-likelihood value
+        in training (:func:`~skbvae._loss.optimal_variance`) and its running
+        average (buffer ``variance``) otherwise; or a second decoder output per
+        feature (a variance for every code and timepoint).
 
     Notes
     -----
     ``forward`` returns ``(decoded, mu, logvar)`` where ``decoded`` is the
-    decoder output for a reparameterised sample in training mode (or with
-    ``sample=True``) and for the posterior mean otherwise: the mean of a
-    Gaussian likelihood or the logits of a Bernoulli one.
+    decoder output (see :meth:`decode`) for a reparameterised sample in
+    training mode (or with ``sample=True``) and for the posterior mean
+    otherwise.
     """
 
-    def __init__(self, n_features, latent_dim, architecture="mlp", hidden_layer_sizes=(256, 128)):
+    def __init__(self, n_features, latent_dim, architecture="mlp", hidden_layer_sizes=(256, 128),
+                 decoder_variance="fixed"):
         super().__init__()
         hidden = tuple(hidden_layer_sizes)
         self.latent_dim = latent_dim
+        self.decoder_variance = decoder_variance
+        out_channels = 2 if decoder_variance == "heteroscedastic" else 1
         if architecture == "mlp":
             self.encoder = _mlp((n_features, *hidden, 2 * latent_dim))
-            self.decoder = _mlp((latent_dim, *hidden[::-1], n_features))
+            self.decoder = _MLPDecoder((latent_dim, *hidden[::-1], n_features), out_channels)
         elif architecture == "conv1d":
             self.encoder = _ConvEncoder(n_features, hidden, 2 * latent_dim)
-            self.decoder = _ConvDecoder(n_features, hidden, latent_dim)
+            self.decoder = _ConvDecoder(n_features, hidden, latent_dim, out_channels)
         elif architecture == "broadcast":
             self.encoder = _mlp((n_features, *hidden, 2 * latent_dim))
-            self.decoder = _BroadcastDecoder(n_features, latent_dim)
+            self.decoder = _BroadcastDecoder(n_features, latent_dim, out_channels=out_channels)
         else:  # validated by the estimator; kept for direct users of the module
             raise ValueError(
                 f"architecture must be 'mlp', 'conv1d' or 'broadcast'; got {architecture!r}."
+            )
+        if decoder_variance in ("shared", "per_feature"):
+            self.register_buffer("variance", torch.ones(1 if decoder_variance == "shared" else n_features))
+            self.register_buffer("variance_updates", torch.zeros((), dtype=torch.long))
+        elif decoder_variance not in ("fixed", "heteroscedastic"):
+            raise ValueError(
+                "decoder_variance must be 'fixed', 'shared', 'per_feature' or 'heteroscedastic'; "
+                f"got {decoder_variance!r}."
             )
 
     def encode(self, x):
@@ -164,8 +202,16 @@ class BetaVAEModule(nn.Module):
         return mu, logvar
 
     def decode(self, z):
-        """Decoder output (Gaussian mean or Bernoulli logits) for codes ``z``."""
-        return self.decoder(z)
+        """Decoder output for codes ``z``: ``(loc, variance)``.
+
+        ``loc`` (n, n_features) is the Gaussian mean or the Bernoulli logits;
+        ``variance`` is None for a fixed variance, else the decoder's variance
+        in scaled units, of shape (1,), (n_features,) or (n, n_features).
+        """
+        out = self.decoder(z)
+        if self.decoder_variance == "heteroscedastic":
+            return out[:, 0], gaussian_variance(out[:, 1])
+        return out[:, 0], getattr(self, "variance", None)
 
     def forward(self, x, sample=None):
         """Decode a reparameterised draw (``sample=True``) or the posterior mean.
@@ -178,4 +224,11 @@ class BetaVAEModule(nn.Module):
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         else:
             z = mu
-        return self.decode(z), mu, logvar
+        loc, variance = self.decode(z)
+        if self.training and self.decoder_variance in ("shared", "per_feature"):
+            variance = optimal_variance(x, loc, self.decoder_variance)
+            with torch.no_grad():
+                self.variance_updates += 1
+                weight = torch.clamp(1.0 / self.variance_updates, min=_VARIANCE_MOMENTUM)
+                self.variance.lerp_(variance, weight)
+        return (loc, variance), mu, logvar

@@ -114,8 +114,9 @@ class BetaVAENet(NeuralNet):
         if self.autocast_dtype is None:
             return super().infer(x, **fit_params)
         with torch.autocast(torch.device(self.device).type, dtype=self.autocast_dtype):
-            output = super().infer(x, **fit_params)
-        return tuple(t.float() for t in output)
+            (loc, variance), mu, logvar = super().infer(x, **fit_params)
+        variance = None if variance is None else variance.float()
+        return (loc.float(), variance), mu.float(), logvar.float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         objective, recon, kl = self.criterion_(y_pred, X, step=self.optimizer_steps_)

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._device import out_of_memory_advice, resolve_device
 from ._inference import INFERENCE_BATCH, map_batches
-from ._loss import decoder_mean, kl_per_latent, reconstruction_nll
+from ._loss import DECODER_VARIANCES, decoder_mean, decoder_std, kl_per_latent, reconstruction_nll
 from ._modules import DEFAULT_HIDDEN
 from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
@@ -121,7 +121,23 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     likelihood : {"gaussian", "bernoulli"}, default="gaussian"
         Decoder distribution. "gaussian" has unit variance in scaled units
-        (a summed squared error); "bernoulli" suits signals in [0, 1].
+        (a summed squared error) unless ``decoder_variance`` learns it;
+        "bernoulli" suits signals in [0, 1].
+
+    decoder_variance : {"fixed", "shared", "per_feature", "heteroscedastic"}, default="fixed"
+        Variance of the Gaussian decoder p(x|z). "fixed": 1 in scaled units
+        (a summed squared error). "shared": one learned σ for all features
+        (the calibrated σ-VAE of Rybkin et al., 2021). "per_feature": one
+        learned σ per feature. "heteroscedastic": the decoder outputs a σ
+        for every feature of every code, so a latent can say how much a
+        signal wiggles, not only where its mean lies (volatility of price
+        returns, measurement noise of heartbeats). Learned variances are
+        ``MIN_DECODER_VARIANCE`` (1e-4 in scaled units) plus a softplus, so
+        they cannot reach 0 or overflow. With a learned variance the
+        reconstruction term is no longer a fixed-scale squared error, so
+        ``beta=1`` is the calibrated VAE; the fixed decoder's default of 0.25
+        compensates for a unit variance that overstates the noise. Only for
+        ``likelihood="gaussian"``.
 
     scaling : {"auto", "standard", "global", "minmax"} or None, default="auto"
         How inputs are scaled before the network (undone on outputs).
@@ -278,6 +294,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "architecture": [StrOptions({"mlp", "conv1d", "broadcast"})],
         "hidden_layer_sizes": ["array-like", None],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "decoder_variance": [StrOptions(set(DECODER_VARIANCES))],
         "scaling": [StrOptions({"auto", *SCALINGS}), None],
         "max_epochs": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -305,6 +322,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         architecture="mlp",
         hidden_layer_sizes=None,
         likelihood="gaussian",
+        decoder_variance="fixed",
         scaling="auto",
         max_epochs="auto",
         batch_size=256,
@@ -328,6 +346,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.architecture = architecture
         self.hidden_layer_sizes = hidden_layer_sizes
         self.likelihood = likelihood
+        self.decoder_variance = decoder_variance
         self.scaling = scaling
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -382,6 +401,12 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     def _fit(self, X, continuing=False):
         """Scale ``X``, train the network on it, fit the rotation and store the fitted state."""
         hidden = self._check_hidden_layer_sizes()
+        if self.likelihood == "bernoulli" and self.decoder_variance != "fixed":
+            raise ValueError(
+                f"decoder_variance={self.decoder_variance!r} learns the variance of a Gaussian "
+                "decoder; a Bernoulli decoder has none. Use likelihood='gaussian' or "
+                "decoder_variance='fixed'."
+            )
         device = resolve_device(self.device)
         if continuing:
             # The network was trained in the first fit's units: keep them.
@@ -525,9 +550,23 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             )
         return Z
 
-    def _decode(self, module, codes):
-        """Decoder means, in scaled units, of output codes."""
-        return decoder_mean(module.decode(self._latents(codes)), self.net_.criterion_.likelihood)
+    def _decode(self, module, codes, *, with_std=False):
+        """Decoder means (and, ``with_std``, standard deviations), in scaled units, of output codes.
+
+        With ``with_std`` the result has shape (n, 2, n_features): means, then
+        standard deviations (see :meth:`_unscale_mean_and_std`).
+        """
+        decoded = module.decode(self._latents(codes))
+        likelihood = self.net_.criterion_.likelihood
+        mean = decoder_mean(decoded, likelihood)
+        if not with_std:
+            return mean
+        return torch.stack([mean, decoder_std(decoded, likelihood)], dim=-2)
+
+    def _unscale_mean_and_std(self, out):
+        """Means and standard deviations in the user's units from scaled ones stacked on axis -2."""
+        mean = out[..., 0, :] * self.scale_ + self.center_
+        return mean.astype(out.dtype), (out[..., 1, :] * self.scale_).astype(out.dtype)
 
     def _encode(self, X, *, scale_input=True):
         """Posterior means and mean KL per latent (nats) of the rows of ``X``."""
@@ -576,7 +615,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         Z = self._validate_Z(Z)
         return self._map_batches(Z, self._decode, unscale_output=True)
 
-    def traverse(self, X, latents=None, values=None, *, relative=False):
+    def traverse(self, X, latents=None, values=None, *, relative=False, return_std=False):
         """Decode signals while one latent at a time moves over ``values``.
 
         The latent traversal of the β-VAE literature: each input is encoded,
@@ -597,11 +636,19 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             means ``np.linspace(-3, 3, 7)``.
         relative : bool, default=False
             If True, ``values`` are offsets from each input's own code.
+        return_std : bool, default=False
+            If True, also return the standard deviation of p(x|z) at every
+            traversal point, in the training data's units: what a latent does
+            to the spread of the signal rather than to its mean (see
+            ``decoder_variance``; with ``"fixed"`` it is the constant unit
+            variance of scaled units).
 
         Returns
         -------
         traversals : ndarray of shape (n_samples, n_latents, n_values, ``n_features_in_``)
-            Decoded signals in the training data's units.
+            Decoded signals (decoder means) in the training data's units.
+        std : ndarray of the same shape
+            Only with ``return_std=True``: the decoder's standard deviations.
 
         Examples
         --------
@@ -635,13 +682,15 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             moved = torch.as_tensor(values).to(x)[None, None, :, None] * mask
             codes = self._codes(module.encode(x)[0])[:, None, None, :]
             codes = codes + moved if relative else codes * (1 - mask) + moved
-            decoded = self._decode(module, codes.reshape(-1, n_latents))
-            return decoded.reshape(len(x), n_traversed, n_values, -1)
+            decoded = self._decode(module, codes.reshape(-1, n_latents), with_std=return_std)
+            return decoded.reshape(len(x), n_traversed, n_values, *decoded.shape[1:])
 
-        rows_per_batch = max(1, INFERENCE_BATCH // (n_traversed * n_values))
-        return self._map_batches(X, traverse_batch, rows_per_batch, scale_input=True, unscale_output=True)
+        rows_per_batch = max(1, INFERENCE_BATCH // (n_traversed * n_values * (2 if return_std else 1)))
+        if not return_std:
+            return self._map_batches(X, traverse_batch, rows_per_batch, scale_input=True, unscale_output=True)
+        return self._unscale_mean_and_std(self._map_batches(X, traverse_batch, rows_per_batch, scale_input=True))
 
-    def sample(self, n_samples=1, random_state=None, *, X=None):
+    def sample(self, n_samples=1, random_state=None, *, X=None, noise=False):
         """Generate new signals by decoding codes drawn from N(0, I), or from the codes of ``X``.
 
         Without rotation the draws come from the prior over all latents. With
@@ -670,6 +719,11 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             the training data; a mixture of ``min(50, n // 20)`` (at least 1)
             full-covariance Gaussians is fitted to their codes. None draws from
             N(0, I).
+        noise : bool, default=False
+            If False, return the decoder means. If True, draw each signal from
+            p(x|z) as well: the means plus Gaussian noise of the decoder's
+            standard deviation (see ``decoder_variance``), or 0/1 draws of a
+            Bernoulli decoder mapped back through the scaling.
 
         Returns
         -------
@@ -688,7 +742,15 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                                       reg_covar=1e-6, random_state=rng.randint(np.iinfo(np.int32).max))
             # GaussianMixture.sample returns its draws grouped by component.
             Z = rng.permutation(mixture.fit(codes).sample(n_samples)[0])
-        return self.inverse_transform(Z)
+        if not noise:
+            return self.inverse_transform(Z)
+        Z = self._validate_Z(Z)
+        mean, std = self._unscale_mean_and_std(
+            self._map_batches(Z, lambda module, z: self._decode(module, z, with_std=True)))
+        if self.likelihood == "bernoulli":
+            p = (mean - self.center_) / self.scale_
+            return self.center_ + self.scale_ * (rng.uniform(size=p.shape) < p)
+        return mean + std * rng.standard_normal(mean.shape)
 
     def score_samples(self, X):
         """Evidence lower bound (ELBO) of each signal under the fitted model, β = 1.
@@ -699,7 +761,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         not depend on ``beta`` or ``capacity``, so models trained with
         different ones are comparable. For the Gaussian likelihood the value is
         a log-density of ``x`` in its own units (the scaling's Jacobian is
-        included).
+        included) under the decoder's variance, fixed or learned (see
+        ``decoder_variance``), so it also compares models with different
+        decoders on held-out data.
 
         Parameters
         ----------

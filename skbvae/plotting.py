@@ -47,7 +47,7 @@ def _grid_axes(n_panels, axes, n_cols, panel_size=(2.6, 2.0)):
 
 
 def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_cols=5, axes=None,
-                   cmap="coolwarm", time=None):
+                   cmap="coolwarm", time=None, band="auto", cumulative=False, xlabel=None, ylabel=None):
     """The latent traversal figure: one panel per latent, decoded as it moves.
 
     Each panel shows the input signal in black and the decoded signal while one
@@ -77,6 +77,20 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
         Colour ramp for the latent values.
     time : array-like of shape (n_features,), default=None
         x-axis values (e.g. seconds); sample indices when None.
+    band : bool or "auto", default="auto"
+        Shade mean ± 2 standard deviations of p(x|z) around each decoded
+        curve (``traverse(..., return_std=True)``). "auto" shades when the
+        decoder's variance is learned (``decoder_variance`` other than
+        "fixed"): that is where a latent can move the spread of a signal
+        rather than its mean, e.g. volatility.
+    cumulative : bool, default=False
+        Draw cumulative sums along the signal: for windows of log returns
+        (``representation="log_returns"``) these are the log-price paths, and
+        the band becomes that of the path (standard deviations add in
+        quadrature along it), so a volatility latent shows paths fanning out.
+    xlabel, ylabel : str, default=None
+        Axis labels for the whole figure; None means "time (samples)" when
+        ``time`` is None (else "time") and "signal", or "cumulative signal".
 
     Returns
     -------
@@ -106,18 +120,31 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     elif order != "index":
         raise ValueError(f"order must be 'kl' or 'index'; got {order!r}.")
     values = np.linspace(-3, 3, 7) if values is None else np.asarray(values, dtype=float)
-    curves = vae.traverse(x, latents=latents, values=values)[0]
+    if band == "auto":
+        band = getattr(vae, "decoder_variance", "fixed") != "fixed"
+    curves, std = vae.traverse(x, latents=latents, values=values, return_std=True)
+    curves, std, signal = curves[0], std[0], x[0]
+    if cumulative:
+        curves, signal = np.cumsum(curves, axis=-1), np.cumsum(signal)
+        std = np.sqrt(np.cumsum(std**2, axis=-1))
     t = np.arange(x.shape[1]) if time is None else np.asarray(time)
     fig, panels = _grid_axes(len(latents), axes, n_cols)
     colours = plt.get_cmap(cmap)(np.linspace(0, 1, len(values)))
-    for ax, latent, traversal in zip(panels, latents, curves):
-        for colour, curve in zip(colours, traversal):
+    for ax, latent, traversal, spread in zip(panels, latents, curves, std):
+        for colour, curve, sd in zip(colours, traversal, spread):
+            if band:
+                # Edges drawn as lines: filled bands of neighbouring values hide each other.
+                ax.fill_between(t, curve - 2 * sd, curve + 2 * sd, color=colour, alpha=0.05, lw=0)
+                ax.plot(t, curve - 2 * sd, t, curve + 2 * sd, color=colour, lw=0.6, alpha=0.8)
             ax.plot(t, curve, color=colour, lw=1.2)
-        ax.plot(t, x[0], color="black", lw=1.0, ls="--")
+        ax.plot(t, signal, color="black", lw=1.0, ls="--")
         ax.set_title(_output_label(vae, latent), fontsize=9)
     norm = plt.Normalize(values.min(), values.max())
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(panels[:len(latents)]),
                  label="latent value", shrink=0.8)
+    if axes is None:
+        fig.supxlabel(xlabel or ("time (samples)" if time is None else "time"), fontsize=9)
+        fig.supylabel(ylabel or ("cumulative signal" if cumulative else "signal"), fontsize=9)
     return fig
 
 

@@ -15,6 +15,9 @@ ESTIMATORS = [
     BetaVAETransformer(**_TINY, early_stopping=True, n_iter_no_change=1),
     BetaVAETransformer(**_TINY, warm_start=True),
     BetaVAETransformer(**{**_TINY, "max_epochs": "auto"}),
+    BetaVAETransformer(**_TINY, decoder_variance="shared"),
+    BetaVAETransformer(**_TINY, decoder_variance="per_feature"),
+    BetaVAETransformer(**_TINY, decoder_variance="heteroscedastic"),
 ]
 
 

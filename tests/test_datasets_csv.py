@@ -82,6 +82,22 @@ def test_windows_in_time_order_with_log_normalisation(tmp_path, layout):
     assert (meta["n_filled"] == 0).all()
 
 
+def test_log_returns_windows_take_one_price_more(tmp_path):
+    log_prices = np.log(3e4) + np.cumsum(np.random.default_rng(1).normal(0, 1e-3, 900))
+    write_prices(tmp_path / "btc.csv", log_prices)
+    X, meta = load_price_windows(tmp_path / "btc.csv", window=180, representation="log_returns")
+    # 181 prices per window, windows 180 minutes apart: the fifth would need minute 900.
+    assert X.shape == (4, 180)
+    starts = np.arange(4) * 180
+    expected = np.diff(log_prices[starts[:, None] + np.arange(181)], axis=1)
+    np.testing.assert_allclose(X, expected, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(meta["volatility"], X.std(axis=1))
+    np.testing.assert_allclose(meta["log_return"], X.sum(axis=1))
+    assert (meta["end"] - meta["start"] == pd.Timedelta(minutes=180)).all()
+    with pytest.raises(ValueError, match="representation must be one of"):
+        load_price_windows(tmp_path / "btc.csv", representation="prices")
+
+
 def test_gap_policy(tmp_path):
     log_prices = np.log(1e4) + np.linspace(0, 0.1, 900)
     # Window 0: 3 NaN minutes (no trades) -> filled. Window 1: 4 missing rows -> filled.

@@ -1,6 +1,7 @@
 """Synthetic generators: shapes, ranges, reproducibility, and that each factor does its one job."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from skbvae.datasets import HEARTBEAT_FACTORS, PRICE_FACTORS, make_ecg, make_heartbeats, make_price_windows
@@ -152,3 +153,14 @@ def test_price_bad_arguments():
         make_price_windows(5, model="heston")
     with pytest.raises(ValueError, match="window"):
         make_price_windows(5, window=1)
+
+
+@pytest.mark.parametrize("model", sorted(PRICE_FACTORS))
+def test_log_returns_are_the_steps_of_a_path_one_price_longer(model):
+    returns, factors = make_price_windows(50, window=60, model=model, representation="log_returns", random_state=3)
+    path, path_factors = make_price_windows(50, window=61, model=model, random_state=3)
+    assert returns.shape == (50, 60)
+    np.testing.assert_allclose(returns, np.diff(path, axis=1), atol=1e-15)
+    pd.testing.assert_frame_equal(factors, path_factors)
+    with pytest.raises(ValueError, match="representation must be one of"):
+        make_price_windows(5, representation="returns")

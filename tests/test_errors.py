@@ -89,6 +89,7 @@ def test_traverse_bad_values(data, fitted):
         ({"capacity": -5.0}, "'capacity' parameter"),
         ({"architecture": "transformer"}, "'architecture' parameter"),
         ({"likelihood": "poisson"}, "'likelihood' parameter"),
+        ({"decoder_variance": "learned"}, "'decoder_variance' parameter"),
         ({"scaling": "robust"}, "'scaling' parameter"),
         ({"lr": 0.0}, "'lr' parameter"),
         ({"max_epochs": 0}, "'max_epochs' parameter"),

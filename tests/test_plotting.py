@@ -58,6 +58,27 @@ def test_traversal_into_given_axes_and_through_a_pipeline(vae, beats):
         plot_traversal(vae, beats[0][0], order="random")
 
 
+def test_traversal_band_and_cumulative_paths_of_a_learned_variance(beats):
+    X = beats[0]
+    vae = BetaVAETransformer(**FAST, decoder_variance="heteroscedastic").fit(X)
+    values = np.array([-2.0, 0.0, 2.0])
+    fig = plot_traversal(vae, X[0], latents=[1], values=values, cumulative=True)
+    panel = fig.axes[0]
+    means, std = vae.traverse(X[:1], latents=[1], values=values, return_std=True)
+    path, path_std = np.cumsum(means[0, 0], axis=-1), np.sqrt(np.cumsum(std[0, 0] ** 2, axis=-1))
+    # Per value: lower and upper band edge, then the mean path; the input path last.
+    assert len(panel.lines) == 3 * len(values) + 1 and len(panel.collections) == len(values)
+    np.testing.assert_allclose(panel.lines[0].get_ydata(), path[0] - 2 * path_std[0])
+    np.testing.assert_allclose(panel.lines[1].get_ydata(), path[0] + 2 * path_std[0])
+    np.testing.assert_allclose(panel.lines[2].get_ydata(), path[0])
+    np.testing.assert_allclose(panel.lines[-1].get_ydata(), np.cumsum(X[0]))
+    assert fig.get_supylabel() == "cumulative signal"
+    # Without a learned variance the band is off unless asked for.
+    fixed = BetaVAETransformer(**FAST).fit(X)
+    assert len(plot_traversal(fixed, X[0], latents=[1], values=values).axes[0].collections) == 0
+    assert len(plot_traversal(fixed, X[0], latents=[1], values=values, band=True).axes[0].collections) == 3
+
+
 def test_plots_refuse_unfitted_or_foreign_estimators(beats):
     with pytest.raises(NotFittedError):
         plot_latent_kl(BetaVAETransformer())

@@ -7,7 +7,7 @@ pandas DataFrame of per-row metadata or generating factors.
 
 from ._csv import load_price_windows, load_ptbdb_csv
 from ._rpeaks import detect_r_peaks
-from ._synthetic import HEARTBEAT_FACTORS, PRICE_FACTORS, make_ecg, make_heartbeats, make_price_windows
+from ._synthetic import HEARTBEAT_FACTORS, PRICE_FACTORS, PRICE_REPRESENTATIONS, make_ecg, make_heartbeats, make_price_windows
 from ._wfdb import BEAT_SYMBOLS, LEAD_II_NAMES, load_wfdb_heartbeats
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "HEARTBEAT_FACTORS",
     "LEAD_II_NAMES",
     "PRICE_FACTORS",
+    "PRICE_REPRESENTATIONS",
     "detect_r_peaks",
     "load_price_windows",
     "load_ptbdb_csv",

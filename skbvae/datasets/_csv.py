@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._synthetic import check_representation
+
 PTBDB_FILES = ("ptbdb_normal.csv", "ptbdb_abnormal.csv")
 _PTBDB_SAMPLES = 187
 
@@ -105,7 +107,8 @@ def _minute_prices(path, price):
     return series.reindex(np.arange(series.index[0], series.index[-1] + 1))
 
 
-def load_price_windows(csv_path, window=180, *, price="Close", stride=None, max_gap=5):
+def load_price_windows(csv_path, window=180, *, price="Close", stride=None, max_gap=5,
+                       representation="log_price"):
     """Windows of minute prices from a Bitcoin (or any) minute-bar CSV.
 
     Reads either Kaggle "Bitcoin Historical Data" layout (``Timestamp, Open,
@@ -122,7 +125,11 @@ def load_price_windows(csv_path, window=180, *, price="Close", stride=None, max_
     Each window is returned as ``log(price / price[0])``: relative to its own
     start but not rescaled, so trend and volatility stay factors (per-window
     min-max or z-scoring would erase volatility). Scale the dataset as a whole,
-    e.g. ``BetaVAETransformer(scaling="global")``.
+    e.g. ``BetaVAETransformer(scaling="global")``. With
+    ``representation="log_returns"`` a window is instead the ``window`` minute
+    log returns of ``window + 1`` consecutive prices, the representation in
+    which volatility is a variance (fit it with
+    ``decoder_variance="heteroscedastic"``).
 
     Parameters
     ----------
@@ -135,15 +142,19 @@ def load_price_windows(csv_path, window=180, *, price="Close", stride=None, max_
         Minutes between window starts; None means ``window`` (no overlap).
     max_gap : int, default=5
         Longest run of missing minutes that is filled.
+    representation : {"log_price", "log_returns"}, default="log_price"
+        Log price relative to the window's first minute, or minute log
+        returns (see above).
 
     Returns
     -------
     X : ndarray of shape (n_windows, window)
-        Log price relative to the window's first minute.
+        Log price relative to the window's first minute, or log returns.
     meta : pandas.DataFrame
-        ``start`` and ``end`` (UTC timestamps), ``first_price``,
-        ``log_return`` (last minus first log price), ``volatility`` (standard
-        deviation of minute log returns) and ``n_filled`` (filled minutes).
+        ``start`` and ``end`` (UTC timestamps of the window's first and last
+        price), ``first_price``, ``log_return`` (last minus first log price),
+        ``volatility`` (standard deviation of minute log returns) and
+        ``n_filled`` (filled minutes).
 
     Examples
     --------
@@ -163,6 +174,9 @@ def load_price_windows(csv_path, window=180, *, price="Close", stride=None, max_
     stride = window if stride is None else stride
     if not isinstance(stride, (int, np.integer)) or stride < 1:
         raise ValueError(f"stride must be a positive int or None; got {stride!r}.")
+    check_representation(representation)
+    # Prices per window: ``window`` returns need one price more.
+    span = window + 1 if representation == "log_returns" else window
     series = _minute_prices(csv_path, price)
     missing = series.isna().to_numpy()
     # Length of the missing run each minute belongs to.
@@ -170,25 +184,26 @@ def load_price_windows(csv_path, window=180, *, price="Close", stride=None, max_
     run_length = np.bincount(run_id, weights=missing)[run_id]
     filled = series.ffill().to_numpy()
     unusable = (missing & (run_length > max_gap)) | np.isnan(filled)
-    starts = np.arange(0, len(series) - window + 1, stride)
+    starts = np.arange(0, len(series) - span + 1, stride)
     if len(starts) == 0:
-        raise ValueError(f"{csv_path}: {len(series)} minutes of data, fewer than one window of {window}.")
+        raise ValueError(f"{csv_path}: {len(series)} minutes of data, fewer than one window of {span}.")
     bad_before = np.concatenate([[0], np.cumsum(unusable)])
-    ok = bad_before[starts + window] - bad_before[starts] == 0
+    ok = bad_before[starts + span] - bad_before[starts] == 0
     starts = starts[ok]
     if len(starts) == 0:
-        raise ValueError(f"{csv_path}: every window of {window} minutes crosses a gap longer than max_gap={max_gap}.")
+        raise ValueError(f"{csv_path}: every window of {span} minutes crosses a gap longer than max_gap={max_gap}.")
     log_prices = np.log(filled)
-    X = log_prices[starts[:, None] + np.arange(window)]
-    X = X - X[:, :1]
+    path = log_prices[starts[:, None] + np.arange(span)]
+    path -= path[:, :1]
+    returns = np.diff(path, axis=1)
     filled_before = np.concatenate([[0], np.cumsum(missing)])
     minutes = series.index.to_numpy()
     meta = pd.DataFrame({
         "start": pd.to_datetime(minutes[starts] * 60, unit="s", utc=True),
-        "end": pd.to_datetime(minutes[starts + window - 1] * 60, unit="s", utc=True),
+        "end": pd.to_datetime(minutes[starts + span - 1] * 60, unit="s", utc=True),
         "first_price": filled[starts],
-        "log_return": X[:, -1],
-        "volatility": np.diff(X, axis=1).std(axis=1),
-        "n_filled": filled_before[starts + window] - filled_before[starts],
+        "log_return": path[:, -1],
+        "volatility": returns.std(axis=1),
+        "n_filled": filled_before[starts + span] - filled_before[starts],
     })
-    return X, meta
+    return (returns if representation == "log_returns" else path), meta

@@ -243,8 +243,19 @@ def _simulate_log_prices(model, f, window, rng):
     return np.cumsum(r, axis=1)
 
 
+#: Row representations of price windows (``representation=`` of the price
+#: generators and loaders).
+PRICE_REPRESENTATIONS = ("log_price", "log_returns")
+
+
+def check_representation(representation):
+    """Raise a ValueError naming ``representation`` unless it is one of :data:`PRICE_REPRESENTATIONS`."""
+    if representation not in PRICE_REPRESENTATIONS:
+        raise ValueError(f"representation must be one of {list(PRICE_REPRESENTATIONS)}; got {representation!r}.")
+
+
 def make_price_windows(n_samples=1000, *, window=180, model="gbm", factor_ranges=None,
-                       start_price=(1e4, 6e4), random_state=None):
+                       start_price=(1e4, 6e4), representation="log_price", random_state=None):
     """Synthetic minute-price windows with known trend and volatility factors.
 
     Parameters
@@ -264,15 +275,22 @@ def make_price_windows(n_samples=1000, *, window=180, model="gbm", factor_ranges
     start_price : (float, float), default=(1e4, 6e4)
         Range of the first price of each window (a nuisance factor: the
         returned windows are relative to it).
+    representation : {"log_price", "log_returns"}, default="log_price"
+        What a row holds. "log_price": ``log(price / price[0])`` of ``window``
+        prices. "log_returns": the ``window`` minute log returns
+        ``diff(log(price))`` of ``window + 1`` prices, in which volatility is
+        the spread of the values and trend their mean, so a decoder with a
+        learned variance (``decoder_variance="heteroscedastic"``) can give
+        volatility one latent. The factors are the same either way.
     random_state : int, RandomState instance or None, default=None
 
     Returns
     -------
     X : ndarray of shape (n_samples, window)
-        ``log(price / price[0])`` per window: the same normalisation as
+        Per window, ``log(price / price[0])`` (the same normalisation as
         :func:`~skbvae.datasets.load_price_windows`, which keeps trend and
-        volatility visible (per-window min-max or z-scoring would erase
-        volatility; NOTES §5).
+        volatility visible; per-window min-max or z-scoring would erase
+        volatility, NOTES §5) or the log returns.
     factors : pandas.DataFrame
         One column per factor of ``model`` plus ``start_price``.
 
@@ -286,11 +304,15 @@ def make_price_windows(n_samples=1000, *, window=180, model="gbm", factor_ranges
     _check_size(n_samples, None)
     if model not in PRICE_FACTORS:
         raise ValueError(f"model must be one of {sorted(PRICE_FACTORS)}; got {model!r}.")
+    check_representation(representation)
     if not isinstance(window, (int, np.integer)) or window < 2:
         raise ValueError(f"window must be an int >= 2 minutes; got {window!r}.")
     rng = check_random_state(random_state)
     factors = _sample_factors(n_samples, _check_ranges(factor_ranges, PRICE_FACTORS[model]), None, rng)
     f = {name: factors[name].to_numpy() for name in factors}
-    X = _simulate_log_prices(model, f, window, rng)
+    if representation == "log_returns":
+        X = np.diff(_simulate_log_prices(model, f, window + 1, rng), axis=1)
+    else:
+        X = _simulate_log_prices(model, f, window, rng)
     factors["start_price"] = rng.uniform(*start_price, n_samples)
     return X, factors
