@@ -1,0 +1,208 @@
+"""Safe model files: skbvae.io round-trips every configuration and refuses bad files without running them."""
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.utils.validation import check_is_fitted
+
+from conftest import FAST
+from skbvae import BetaVAETransformer, io
+from test_common import ESTIMATORS
+
+SETTINGS = [
+    *({k: v for k, v in estimator.get_params().items() if k not in FAST} for estimator in ESTIMATORS),
+    {"architecture": "conv1d", "hidden_layer_sizes": (4, 8)},
+    {"architecture": "broadcast", "hidden_layer_sizes": (8,), "decoder_variance": "heteroscedastic"},
+    {"scaling": "global", "precision": "bfloat16"},
+    {"scaling": None},
+]
+
+
+def _fit(beats, **params):
+    return BetaVAETransformer(**{**FAST, **params}).fit(beats[0][:200])
+
+
+def _assert_same_model(a, b, X, same_params=True):
+    np.testing.assert_array_equal(a.transform(X), b.transform(X))
+    Z = a.transform(X)
+    np.testing.assert_array_equal(a.inverse_transform(Z), b.inverse_transform(Z))
+    np.testing.assert_array_equal(a.traverse(X[:2]), b.traverse(X[:2]))
+    np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
+    if same_params:
+        assert a.get_params() == b.get_params()
+
+
+@pytest.mark.parametrize("params", SETTINGS, ids=lambda p: ",".join(f"{k}={v}" for k, v in p.items()) or "default")
+def test_round_trip_gives_the_same_model(params, beats, tmp_path):
+    params = {k: v for k, v in params.items() if k not in ("max_epochs", "batch_size", "latent_dim")}
+    vae = _fit(beats, **params)
+    loaded = io.load(io.dump(vae, tmp_path / "model.skbvae"))
+    check_is_fitted(loaded)
+    _assert_same_model(vae, loaded, beats[0][200:260])
+    for name in ("kl_per_latent_", "active_latents_", "latent_mean_", "center_", "scale_"):
+        np.testing.assert_array_equal(getattr(vae, name), getattr(loaded, name))
+    assert loaded.n_iter_ == vae.n_iter_ and loaded.n_components_ == vae.n_components_
+    assert loaded.history_.equals(vae.history_)
+
+
+def test_file_is_the_size_of_its_weights_and_arrays(beats, tmp_path):
+    vae = BetaVAETransformer(latent_dim=10, max_epochs=1, random_state=0).fit(beats[0])
+    path = io.dump(vae, tmp_path / "model.skbvae")
+    raw = sum(t.numel() * t.element_size() for t in vae.net_.module_.state_dict().values())
+    raw += sum(getattr(vae, name).nbytes for name in ("center_", "scale_", "kl_per_latent_", "latent_mean_",
+                                                       "active_latents_", "rotation_", "mixing_"))
+    assert os.path.getsize(path) < 1.1 * raw
+
+
+def test_feature_names_and_warm_start_survive(beats, tmp_path):
+    pd = pytest.importorskip("pandas")
+    X = pd.DataFrame(beats[0][:200], columns=[f"t{i:03d}" for i in range(187)])
+    vae = BetaVAETransformer(**FAST, warm_start=True).fit(X)
+    loaded = io.load(io.dump(vae, tmp_path / "model.skbvae"))
+    np.testing.assert_array_equal(loaded.feature_names_in_, vae.feature_names_in_)
+    steps = loaded.net_.optimizer_steps_
+    loaded.fit(X)  # continues: history and optimizer steps go on
+    assert loaded.n_iter_ == 2 * vae.n_iter_ and loaded.net_.optimizer_steps_ == 2 * steps
+
+
+def test_load_never_unpickles_in_a_fresh_process(beats, tmp_path):
+    path = io.dump(_fit(beats), tmp_path / "model.skbvae")
+    np.save(tmp_path / "X.npy", beats[0][:20])
+    code = f"""
+import pickle, torch, numpy as np
+def refuse(*args, **kwargs):
+    raise AssertionError("unpickling during load")
+pickle.load = pickle.loads = torch.load = refuse
+import skbvae.io
+vae = skbvae.io.load({str(path)!r})
+print(vae.transform(np.load({str(tmp_path / 'X.npy')!r})).shape)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == "(20, 3)"
+
+
+def _rewrite(path, out, member, data=None, meta=None):
+    """Copy the archive at ``path`` to ``out`` with one member replaced."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(out, "w") as target:
+        for name in source.namelist():
+            content = source.read(name)
+            if name == member:
+                content = data if meta is None else json.dumps(meta(json.loads(content)))
+            target.writestr(name, content)
+    return out
+
+
+class _Payload:
+    """Unpickling this would create a file: a stand-in for an attacker's code."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+@pytest.fixture(scope="module")
+def saved(beats, tmp_path_factory):
+    return io.dump(_fit(beats), tmp_path_factory.mktemp("saved") / "model.skbvae")
+
+
+def test_not_a_model_file(tmp_path):
+    (tmp_path / "text.skbvae").write_text("hello")
+    with pytest.raises(ValueError, match="not a readable skbvae model file"):
+        io.load(tmp_path / "text.skbvae")
+    with zipfile.ZipFile(tmp_path / "other.zip", "w") as archive:
+        archive.writestr("data.csv", "1,2")
+    with pytest.raises(ValueError, match="not a skbvae model file: expected the members"):
+        io.load(tmp_path / "other.zip")
+    with pytest.raises(FileNotFoundError):
+        io.load(tmp_path / "missing.skbvae")
+
+
+def test_truncated_file(saved, tmp_path):
+    data = saved.read_bytes()
+    (tmp_path / "cut.skbvae").write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="not a readable skbvae model file"):
+        io.load(tmp_path / "cut.skbvae")
+
+
+@pytest.mark.parametrize("member", ["weights.safetensors", "arrays.safetensors", "skbvae.json"])
+def test_a_pickle_payload_is_refused_without_being_run(member, saved, tmp_path):
+    marker = tmp_path / "payload-ran"
+    payload = pickle.dumps(_Payload(str(marker)))
+    bad = _rewrite(saved, tmp_path / "bad.skbvae", member, payload)
+    with pytest.raises(ValueError, match=member.replace(".", r"\.")):
+        io.load(bad)
+    assert not marker.exists()
+
+
+def test_shapes_that_disagree_with_the_json(saved, tmp_path):
+    def more_features(meta):
+        meta["net"]["n_features"] = meta["attributes"]["n_features_in_"] = 190
+        return meta
+
+    with pytest.raises(ValueError, match="center_ has shape"):
+        io.load(_rewrite(saved, tmp_path / "a.skbvae", "skbvae.json", meta=more_features))
+
+    def wider_code(meta):
+        meta["params"]["latent_dim"] = 5
+        return meta
+
+    with pytest.raises(ValueError, match="weights do not fit the network"):
+        io.load(_rewrite(saved, tmp_path / "b.skbvae", "skbvae.json", meta=wider_code))
+
+    def listed_shape(meta):
+        meta["array_shapes"]["kl_per_latent_"] = [7]
+        return meta
+
+    with pytest.raises(ValueError, match="kl_per_latent_ has shape"):
+        io.load(_rewrite(saved, tmp_path / "c.skbvae", "skbvae.json", meta=listed_shape))
+
+
+def test_newer_format_and_bad_parameters(saved, tmp_path):
+    def newer(meta):
+        meta["format_version"] = io.FORMAT_VERSION + 1
+        return meta
+
+    with pytest.raises(ValueError, match="Upgrade skbvae"):
+        io.load(_rewrite(saved, tmp_path / "new.skbvae", "skbvae.json", meta=newer))
+
+    def bad_parameter(meta):
+        meta["params"]["beta"] = -1
+        return meta
+
+    with pytest.raises(ValueError, match="valid BetaVAETransformer"):
+        io.load(_rewrite(saved, tmp_path / "param.skbvae", "skbvae.json", meta=bad_parameter))
+
+
+def test_model_fitted_for_cuda_loads_on_cpu(saved, beats, tmp_path):
+    def on_gpu(meta):
+        meta["params"]["device"] = "cuda"
+        return meta
+
+    path = _rewrite(saved, tmp_path / "gpu.skbvae", "skbvae.json", meta=on_gpu)
+    loaded = io.load(path, device="cpu")
+    assert loaded.device == "cpu" and str(loaded.net_.device) == "cpu"
+    _assert_same_model(io.load(saved), loaded, beats[0][:30], same_params=False)
+    if not __import__("torch").cuda.is_available():
+        with pytest.raises(ValueError, match="cuda"):
+            io.load(path)
+
+
+def test_dump_refuses_unfitted_or_foreign_estimators(tmp_path):
+    from sklearn.decomposition import PCA
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        io.dump(BetaVAETransformer(), tmp_path / "x.skbvae")
+    with pytest.raises(TypeError, match="BetaVAETransformer"):
+        io.dump(PCA(), tmp_path / "x.skbvae")
+    assert clone(BetaVAETransformer()).get_params()["device"] == "auto"
