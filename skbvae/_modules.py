@@ -48,9 +48,10 @@ def _conv_lengths(n_features, n_layers):
 
 
 class _ConvEncoder(nn.Module):
-    def __init__(self, n_features, channels, n_outputs):
+    def __init__(self, n_features, channels, n_outputs, in_channels=1):
         super().__init__()
-        layers, c_in = [], 1
+        self.in_channels = in_channels
+        layers, c_in = [], in_channels
         for c_out in channels:
             layers += [nn.Conv1d(c_in, c_out, _KERNEL, stride=2, padding=_KERNEL // 2), nn.ReLU()]
             c_in = c_out
@@ -59,7 +60,8 @@ class _ConvEncoder(nn.Module):
         self.head = nn.Linear(flat, n_outputs)
 
     def forward(self, x):
-        return self.head(self.features(x.unsqueeze(1)).flatten(1))
+        # Channel-major rows: [channel 1 samples | channel 2 samples | ...].
+        return self.head(self.features(x.view(len(x), self.in_channels, -1)).flatten(1))
 
 
 class _ConvDecoder(nn.Module):
@@ -124,7 +126,10 @@ class _BroadcastDecoder(nn.Module):
 
 
 class _MLPDecoder(nn.Module):
-    """The MLP decoder, shaped like the others: (n, out_channels, n_features)."""
+    """The MLP decoder, shaped like the others: (n, out_channels, n_features).
+
+    Channels need nothing here: channel-major features are just features.
+    """
 
     def __init__(self, sizes, out_channels=1):
         super().__init__()
@@ -141,7 +146,7 @@ class BetaVAEModule(nn.Module):
     Parameters
     ----------
     n_features : int
-        Length of each input signal.
+        Length of each input row (all channels together).
     latent_dim : int
         Number of latent dimensions.
     architecture : {"mlp", "conv1d", "broadcast"}
@@ -158,6 +163,11 @@ class BetaVAEModule(nn.Module):
         in training (:func:`~skbvae._loss.optimal_variance`) and its running
         average (buffer ``variance``) otherwise; or a second decoder output per
         feature (a variance for every code and timepoint).
+    n_channels : int, default=1
+        Channels in each row, as consecutive blocks of ``n_features //
+        n_channels`` samples. "conv1d" and "broadcast" treat them as signal
+        channels (one convolution input channel each; one output per channel
+        and timepoint); "mlp" as plain features.
 
     Notes
     -----
@@ -168,21 +178,23 @@ class BetaVAEModule(nn.Module):
     """
 
     def __init__(self, n_features, latent_dim, architecture="mlp", hidden_layer_sizes=(256, 128),
-                 decoder_variance="fixed"):
+                 decoder_variance="fixed", n_channels=1):
         super().__init__()
         hidden = tuple(hidden_layer_sizes)
         self.latent_dim = latent_dim
         self.decoder_variance = decoder_variance
-        out_channels = 2 if decoder_variance == "heteroscedastic" else 1
+        # Decoder outputs per feature: the mean, and a variance when it is heteroscedastic.
+        self.n_outputs = 2 if decoder_variance == "heteroscedastic" else 1
+        length = n_features // n_channels  # samples per channel (the estimator checks divisibility)
         if architecture == "mlp":
             self.encoder = _mlp((n_features, *hidden, 2 * latent_dim))
-            self.decoder = _MLPDecoder((latent_dim, *hidden[::-1], n_features), out_channels)
+            self.decoder = _MLPDecoder((latent_dim, *hidden[::-1], n_features), self.n_outputs)
         elif architecture == "conv1d":
-            self.encoder = _ConvEncoder(n_features, hidden, 2 * latent_dim)
-            self.decoder = _ConvDecoder(n_features, hidden, latent_dim, out_channels)
+            self.encoder = _ConvEncoder(length, hidden, 2 * latent_dim, n_channels)
+            self.decoder = _ConvDecoder(length, hidden, latent_dim, self.n_outputs * n_channels)
         elif architecture == "broadcast":
             self.encoder = _mlp((n_features, *hidden, 2 * latent_dim))
-            self.decoder = _BroadcastDecoder(n_features, latent_dim, out_channels=out_channels)
+            self.decoder = _BroadcastDecoder(length, latent_dim, out_channels=self.n_outputs * n_channels)
         else:  # validated by the estimator; kept for direct users of the module
             raise ValueError(
                 f"architecture must be 'mlp', 'conv1d' or 'broadcast'; got {architecture!r}."
@@ -208,7 +220,9 @@ class BetaVAEModule(nn.Module):
         ``variance`` is None for a fixed variance, else the decoder's variance
         in scaled units, of shape (1,), (n_features,) or (n, n_features).
         """
-        out = self.decoder(z)
+        # Every decoder gives (n, n_outputs * channels, samples per channel),
+        # output-major; as (n, n_outputs, n_features) channels are blocks again.
+        out = self.decoder(z).reshape(len(z), self.n_outputs, -1)
         if self.decoder_variance == "heteroscedastic":
             return out[:, 0], gaussian_variance(out[:, 1])
         return out[:, 0], getattr(self, "variance", None)

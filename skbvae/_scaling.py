@@ -30,7 +30,7 @@ def _mean_and_std(X, axis):
     return mean, np.sqrt(squares / count)
 
 
-def fit_scaling(X, scaling):
+def fit_scaling(X, scaling, n_channels=1):
     """Return ``(center, scale)`` so that ``(X - center) / scale`` is the scaled data.
 
     Moments are accumulated in float64 chunk by chunk, so a float32 ``X`` is
@@ -45,6 +45,9 @@ def fit_scaling(X, scaling):
         which keeps the relative size of features (e.g. volatility along a
         price path). ``"minmax"``: each feature to [0, 1], for Bernoulli
         likelihoods. ``None``: identity.
+    n_channels : int, default=1
+        Rows are ``n_channels`` consecutive blocks of samples; ``"global"``
+        then gives each block (channel) its own mean and standard deviation.
 
     Returns
     -------
@@ -56,9 +59,17 @@ def fit_scaling(X, scaling):
         return np.zeros(n_features), np.ones(n_features)
     if scaling == "standard":
         center, scale = _mean_and_std(X, axis=0)
-    elif scaling == "global":
+    elif scaling == "global" and n_channels == 1:
         mean, std = _mean_and_std(X, axis=None)
         center, scale = np.full(n_features, mean), np.full(n_features, std)
+    elif scaling == "global":
+        # A channel's variance over all its entries: the mean of its features'
+        # variances plus the spread of their means around the channel's mean.
+        means, stds = (v.reshape(n_channels, -1) for v in _mean_and_std(X, axis=0))
+        channel_mean = means.mean(axis=1, keepdims=True)
+        channel_std = np.sqrt((stds**2 + (means - channel_mean) ** 2).mean(axis=1, keepdims=True))
+        center = np.broadcast_to(channel_mean, means.shape).ravel()
+        scale = np.broadcast_to(channel_std, means.shape).ravel()
     else:
         low, high = X.min(axis=0).astype(np.float64), X.max(axis=0).astype(np.float64)
         center, scale = low, high - low

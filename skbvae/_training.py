@@ -78,6 +78,7 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed):
         module__architecture=estimator.architecture,
         module__hidden_layer_sizes=hidden,
         module__decoder_variance=estimator.decoder_variance,
+        module__n_channels=estimator.n_channels,
         criterion=BetaVAELoss,
         criterion__likelihood=estimator.likelihood,
         criterion__beta=float(estimator.beta),

@@ -113,6 +113,17 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         default C = 25 nats it is spread over several latents again. Its
         decoder costs ~14× the MLP's on a CPU.
 
+    n_channels : int, default=1
+        Number of signals per row, e.g. ECG leads, laid out channel-major:
+        ``[channel 1 samples | channel 2 samples | ...]`` (what
+        :func:`~skbvae.datasets.load_wfdb_heartbeats` returns for a list of
+        leads). The feature count must be a multiple of it. "conv1d" and
+        "broadcast" treat the blocks as input and output channels of one
+        signal; "mlp" treats them as features. ``scaling="global"`` then
+        scales each channel by its own mean and standard deviation (leads
+        have different amplitudes); the other scalings are per feature
+        already.
+
     hidden_layer_sizes : tuple of int or None, default=None
         Widths of the hidden layers ("mlp", and the encoder of "broadcast")
         or channel counts of the convolutions ("conv1d"), from the input
@@ -126,18 +137,23 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     decoder_variance : {"fixed", "shared", "per_feature", "heteroscedastic"}, default="fixed"
         Variance of the Gaussian decoder p(x|z). "fixed": 1 in scaled units
-        (a summed squared error). "shared": one learned σ for all features
-        (the calibrated σ-VAE of Rybkin et al., 2021). "per_feature": one
-        learned σ per feature. "heteroscedastic": the decoder outputs a σ
-        for every feature of every code, so a latent can say how much a
-        signal wiggles, not only where its mean lies (volatility of price
-        returns, measurement noise of heartbeats). Learned variances are
-        ``MIN_DECODER_VARIANCE`` (1e-4 in scaled units) plus a softplus, so
-        they cannot reach 0 or overflow. With a learned variance the
-        reconstruction term is no longer a fixed-scale squared error, so
-        ``beta=1`` is the calibrated VAE; the fixed decoder's default of 0.25
-        compensates for a unit variance that overstates the noise. Only for
-        ``likelihood="gaussian"``.
+        (a summed squared error). "shared": one σ for all features, fitted in
+        closed form as the batch's mean squared error (the optimal σ-VAE of
+        Rybkin et al., 2021), with its running average used outside
+        training. "per_feature": the same, one σ per feature.
+        "heteroscedastic": the decoder outputs a σ for every feature of
+        every code, so a latent can say how much a signal wiggles, not only
+        where its mean lies (volatility of price returns). Learned variances
+        are floored at 1e-4 in scaled units (the heteroscedastic one through
+        a softplus), so they cannot reach 0 or overflow. With a learned
+        variance the reconstruction term is no longer a fixed-scale squared
+        error, so ``beta=1`` is the calibrated VAE; the fixed decoder's
+        default of 0.25 compensates for a unit variance that overstates the
+        noise. Only for ``likelihood="gaussian"``. Learned variances fit the
+        training residual: with few rows, or held-out rows that differ from
+        the training rows (a record split by time), they are overconfident
+        and the held-out :meth:`score` can fall far below the fixed
+        decoder's; compare on held-out rows before choosing one.
 
     scaling : {"auto", "standard", "global", "minmax"} or None, default="auto"
         How inputs are scaled before the network (undone on outputs).
@@ -292,6 +308,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "capacity_steps": [Interval(Integral, 1, None, closed="left"), None],
         "rotation": [StrOptions(set(ROTATIONS)), None],
         "architecture": [StrOptions({"mlp", "conv1d", "broadcast"})],
+        "n_channels": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", None],
         "likelihood": [StrOptions({"gaussian", "bernoulli"})],
         "decoder_variance": [StrOptions(set(DECODER_VARIANCES))],
@@ -320,6 +337,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         capacity_steps=None,
         rotation="ica",
         architecture="mlp",
+        n_channels=1,
         hidden_layer_sizes=None,
         likelihood="gaussian",
         decoder_variance="fixed",
@@ -344,6 +362,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.capacity_steps = capacity_steps
         self.rotation = rotation
         self.architecture = architecture
+        self.n_channels = n_channels
         self.hidden_layer_sizes = hidden_layer_sizes
         self.likelihood = likelihood
         self.decoder_variance = decoder_variance
@@ -401,6 +420,11 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     def _fit(self, X, continuing=False):
         """Scale ``X``, train the network on it, fit the rotation and store the fitted state."""
         hidden = self._check_hidden_layer_sizes()
+        if X.shape[1] % self.n_channels:
+            raise ValueError(
+                f"X has {X.shape[1]} feature(s) (n_features = {X.shape[1]}), which is not a multiple of "
+                f"n_channels={self.n_channels}: each row must hold n_channels equal blocks of samples."
+            )
         if self.likelihood == "bernoulli" and self.decoder_variance != "fixed":
             raise ValueError(
                 f"decoder_variance={self.decoder_variance!r} learns the variance of a Gaussian "
@@ -412,7 +436,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             # The network was trained in the first fit's units: keep them.
             center, scale = self.center_, self.scale_
         else:
-            center, scale = fit_scaling(X, self._resolved_scaling())
+            center, scale = fit_scaling(X, self._resolved_scaling(), n_channels=self.n_channels)
         X_scaled = scale_to_float32(X, center, scale)
         if self.likelihood == "bernoulli" and (X_scaled.min() < 0 or X_scaled.max() > 1):
             raise ValueError(

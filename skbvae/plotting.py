@@ -30,6 +30,23 @@ def _fitted_vae(estimator):
     return estimator
 
 
+def _channel_names(vae):
+    """One name per channel: the lead prefixes of ``ii_t042``-style feature names, else "channel k"."""
+    n_channels = getattr(vae, "n_channels", 1)
+    names = getattr(vae, "feature_names_in_", None)
+    if names is not None:
+        prefixes = [str(name).rsplit("_t", 1)[0] for name in names[::len(names) // n_channels]]
+        if len(set(prefixes)) == n_channels and all("_t" in str(name) for name in names):
+            return prefixes
+    return [f"channel {c}" for c in range(n_channels)]
+
+
+def _channel_blocks(array, n_channels):
+    """Split the last axis (channel-major features) into a leading channel axis."""
+    array = np.asarray(array)
+    return np.moveaxis(array.reshape(*array.shape[:-1], n_channels, -1), -2, 0)
+
+
 def _grid_axes(n_panels, axes, n_cols, panel_size=(2.6, 2.0)):
     plt = _pyplot()
     if axes is not None:
@@ -76,7 +93,8 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     cmap : str, default="coolwarm"
         Colour ramp for the latent values.
     time : array-like of shape (n_features,), default=None
-        x-axis values (e.g. seconds); sample indices when None.
+        x-axis values (e.g. seconds); sample indices when None. With
+        several channels (``n_channels``), of the length of one channel.
     band : bool or "auto", default="auto"
         Shade mean ± 2 standard deviations of p(x|z) around each decoded
         curve (``traverse(..., return_std=True)``). "auto" shades when the
@@ -95,6 +113,10 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     Returns
     -------
     fig : matplotlib.figure.Figure
+        With several channels (``n_channels``), one row of panels per
+        channel (labelled with the lead name when the feature names carry
+        it, as from ``load_wfdb_heartbeats(..., as_frame=True)``) and one
+        column per latent.
 
     Examples
     --------
@@ -127,9 +149,33 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     if cumulative:
         curves, signal = np.cumsum(curves, axis=-1), np.cumsum(signal)
         std = np.sqrt(np.cumsum(std**2, axis=-1))
-    t = np.arange(x.shape[1]) if time is None else np.asarray(time)
-    fig, panels = _grid_axes(len(latents), axes, n_cols)
+    n_channels = getattr(vae, "n_channels", 1)
+    t = np.arange(x.shape[1] // n_channels) if time is None else np.asarray(time)
     colours = plt.get_cmap(cmap)(np.linspace(0, 1, len(values)))
+    if n_channels > 1:
+        fig, panels = _grid_axes(n_channels * len(latents), axes, len(latents))
+        blocks = zip(*(_channel_blocks(a, n_channels) for a in (curves, std, signal)))
+        for c, (name, (channel_curves, channel_std, channel_signal)) in enumerate(zip(_channel_names(vae), blocks)):
+            row = panels[c * len(latents):(c + 1) * len(latents)]
+            _draw_traversals(vae, row, latents, channel_curves, channel_std, channel_signal, t, colours, band)
+            row[0].set_ylabel(name, fontsize=9)
+            if c:
+                for ax in row:
+                    ax.set_title("")
+    else:
+        fig, panels = _grid_axes(len(latents), axes, n_cols)
+        _draw_traversals(vae, panels, latents, curves, std, signal, t, colours, band)
+    norm = plt.Normalize(values.min(), values.max())
+    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(panels[:n_channels * len(latents)]),
+                 label="latent value", shrink=0.8)
+    if axes is None:
+        fig.supxlabel(xlabel or ("time (samples)" if time is None else "time"), fontsize=9)
+        fig.supylabel(ylabel or ("cumulative signal" if cumulative else "signal"), fontsize=9)
+    return fig
+
+
+def _draw_traversals(vae, panels, latents, curves, std, signal, t, colours, band):
+    """One panel per latent: the decoded curves over the values (with ±2σ bands), and the input."""
     for ax, latent, traversal, spread in zip(panels, latents, curves, std):
         for colour, curve, sd in zip(colours, traversal, spread):
             if band:
@@ -139,13 +185,6 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
             ax.plot(t, curve, color=colour, lw=1.2)
         ax.plot(t, signal, color="black", lw=1.0, ls="--")
         ax.set_title(_output_label(vae, latent), fontsize=9)
-    norm = plt.Normalize(values.min(), values.max())
-    fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(panels[:len(latents)]),
-                 label="latent value", shrink=0.8)
-    if axes is None:
-        fig.supxlabel(xlabel or ("time (samples)" if time is None else "time"), fontsize=9)
-        fig.supylabel(ylabel or ("cumulative signal" if cumulative else "signal"), fontsize=9)
-    return fig
 
 
 def _by_information(vae, outputs):
@@ -239,14 +278,29 @@ def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time
     vae = _fitted_vae(estimator)
     X = np.asarray(X, dtype=float)[:n_signals]
     reconstruction = vae.inverse_transform(vae.transform(X))
-    t = np.arange(X.shape[1]) if time is None else np.asarray(time)
-    fig, panels = _grid_axes(len(X), axes, n_cols, panel_size=(3.2, 2.0))
-    for i, (ax, signal, recon) in enumerate(zip(panels, X, reconstruction)):
-        ax.plot(t, signal, color="black", lw=1.0, label="signal")
-        ax.plot(t, recon, color="tab:orange", lw=1.2, label="reconstruction")
-        ax.set_title(f"row {i}", fontsize=9)
+    n_channels = getattr(vae, "n_channels", 1)
+    t = np.arange(X.shape[1] // n_channels) if time is None else np.asarray(time)
+    if n_channels > 1:  # one row per channel, one column per signal
+        fig, panels = _grid_axes(n_channels * len(X), axes, len(X), panel_size=(3.2, 2.0))
+        panels = panels[:n_channels * len(X)].reshape(n_channels, len(X))
+        for c, (name, signals, recons) in enumerate(zip(_channel_names(vae), _channel_blocks(X, n_channels),
+                                                        _channel_blocks(reconstruction, n_channels))):
+            _draw_reconstructions(panels[c], signals, recons, t, titles=c == 0)
+            panels[c, 0].set_ylabel(name, fontsize=9)
+        panels = panels.ravel()
+    else:
+        fig, panels = _grid_axes(len(X), axes, n_cols, panel_size=(3.2, 2.0))
+        _draw_reconstructions(panels, X, reconstruction, t)
     panels[0].legend(fontsize=7)
     return fig
+
+
+def _draw_reconstructions(panels, signals, reconstructions, t, titles=True):
+    for i, (ax, signal, recon) in enumerate(zip(panels, signals, reconstructions)):
+        ax.plot(t, signal, color="black", lw=1.0, label="signal")
+        ax.plot(t, recon, color="tab:orange", lw=1.2, label="reconstruction")
+        if titles:
+            ax.set_title(f"row {i}", fontsize=9)
 
 
 def plot_latent_vs_factor(estimator, X, factors, *, n_bins=20, max_points=2000, random_state=0):

@@ -14,7 +14,8 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CASES = {
     "plot_ecg_traversal.py": (["--n-beats", "300", "--epochs", "2"],
                               ["ecg_traversal.png", "ecg_latent_kl.png", "ecg_history.png", "ecg_reconstructions.png"]),
-    "plot_price_windows.py": (["--n-windows", "300", "--epochs", "2"], ["price_traversal.png", "price_latent_kl.png"]),
+    "plot_price_windows.py": (["--n-windows", "300", "--epochs", "2"],
+                              ["price_fan.png", "price_traversal.png", "price_latent_kl.png"]),
     "grid_search_beta_capacity.py": (["--n-beats", "300", "--epochs", "1", "--latent-dim", "3"],
                                      ["grid_search.png", "latent_vs_factor.png"]),
     "classify_latents.py": (["--n-beats", "300", "--epochs", "1"], ["classify_latents.png"]),

@@ -25,8 +25,14 @@ SETTINGS = [
 ]
 
 
+def _rows(beats, n_channels=1):
+    """Beats as rows of ``n_channels`` leads (the same beat at different gains)."""
+    X = beats[0]
+    return np.hstack([X * (1 + 0.5 * c) for c in range(n_channels)])
+
+
 def _fit(beats, **params):
-    return BetaVAETransformer(**{**FAST, **params}).fit(beats[0][:200])
+    return BetaVAETransformer(**{**FAST, **params}).fit(_rows(beats, params.get("n_channels", 1))[:200])
 
 
 def _assert_same_model(a, b, X, same_params=True):
@@ -45,7 +51,7 @@ def test_round_trip_gives_the_same_model(params, beats, tmp_path):
     vae = _fit(beats, **params)
     loaded = io.load(io.dump(vae, tmp_path / "model.skbvae"))
     check_is_fitted(loaded)
-    _assert_same_model(vae, loaded, beats[0][200:260])
+    _assert_same_model(vae, loaded, _rows(beats, vae.n_channels)[200:260])
     for name in ("kl_per_latent_", "active_latents_", "latent_mean_", "center_", "scale_"):
         np.testing.assert_array_equal(getattr(vae, name), getattr(loaded, name))
     assert loaded.n_iter_ == vae.n_iter_ and loaded.n_components_ == vae.n_components_

@@ -44,13 +44,22 @@ def _record_paths(path):
     raise FileNotFoundError(f"{path}: no such WFDB record ({path}.hea) or folder.")
 
 
-def _read_lead(record_path, lead):
+def _read_leads(record_path, leads):
+    """The record and, for each of ``leads``, its name and signal (columns of ``ecg``)."""
     try:
         record = wfdb.rdrecord(str(record_path))
     except FileNotFoundError as exc:
         raise _RecordError(f"{record_path}: missing file ({exc.filename or exc}).") from exc
     except Exception as exc:  # wfdb raises many types for corrupt or truncated files
         raise _RecordError(f"{record_path}: could not be read as a WFDB record ({exc}).") from exc
+    indices = [_lead_index(record, record_path, lead) for lead in leads]
+    if len(set(indices)) < len(indices):
+        raise _RecordError(f"{record_path}: leads {list(leads)} name the same signal twice.")
+    ecg = record.p_signal[:, indices].astype(float)
+    return record, [record.sig_name[i] for i in indices], ecg
+
+
+def _lead_index(record, record_path, lead):
     names = [name.strip().lower() for name in record.sig_name]
     if lead is None:
         index = next((names.index(name) for name in LEAD_II_NAMES if name in names), None)
@@ -64,15 +73,14 @@ def _read_lead(record_path, lead):
         index = names.index(str(lead).strip().lower())
     else:
         raise _RecordError(f"{record_path}: no lead named {lead!r}; available leads: {record.sig_name}.")
-    ecg = record.p_signal[:, index].astype(float)
-    return record, record.sig_name[index], ecg
+    return index
 
 
-def _fill_nans(ecg, record_path):
-    """Linearly interpolate NaN samples; return the signal and the NaN mask."""
+def _fill_nans(ecg, record_path, lead_name):
+    """Linearly interpolate NaN samples of one lead; return the signal and the NaN mask."""
     missing = np.isnan(ecg)
     if missing.all():
-        raise _RecordError(f"{record_path}: the lead holds only NaN samples.")
+        raise _RecordError(f"{record_path}: lead {lead_name} holds only NaN samples.")
     if missing.any():
         ecg = ecg.copy()
         ecg[missing] = np.interp(np.flatnonzero(missing), np.flatnonzero(~missing), ecg[~missing])
@@ -141,11 +149,14 @@ def _label(diagnosis):
     return np.nan
 
 
-def _record_beats(record_path, lead, fs, layout, window, annotations, heart_rate_range):
-    record, lead_name, ecg = _read_lead(record_path, lead)
-    ecg, missing = _fill_nans(ecg, record_path)
+def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range):
+    record, lead_names, ecg = _read_leads(record_path, leads)
+    filled = [_fill_nans(signal, record_path, name) for signal, name in zip(ecg.T, lead_names)]
+    leads_ecg = [signal for signal, _ in filled]
+    missing = np.any([mask for _, mask in filled], axis=0)
     fs_record = float(record.fs)
-    peaks = _annotated_peaks(record_path) if annotations else detect_r_peaks(ecg, fs_record)
+    # R peaks come from the first lead named; every lead is cut at the same peaks.
+    peaks = _annotated_peaks(record_path) if annotations else detect_r_peaks(leads_ecg[0], fs_record)
     if len(peaks) < 2:
         raise _RecordError(f"{record_path}: fewer than two beats found (flat, too short or too noisy).")
     rr = np.diff(peaks) / fs_record
@@ -158,13 +169,20 @@ def _record_beats(record_path, lead, fs, layout, window, annotations, heart_rate
         near_missing = np.convolve(missing, np.ones(2 * int(0.1 * fs_record) + 1), mode="same") > 0
         plausible &= ~near_missing[peaks]
     target_fs = _KACHUEE["fs"] if layout == "kachuee" else fs
-    resampled = _resample(ecg, fs_record, target_fs)
-    peaks_target = np.round(peaks * target_fs / fs_record).astype(int).clip(0, len(resampled) - 1)
-    if layout == "kachuee":
-        beats, kept = _cut_kachuee(resampled, peaks_target, target_fs)
-    else:
-        before, after = int(round(window[0] * target_fs)), int(round(window[1] * target_fs))
-        beats, kept = _cut_windows(resampled, peaks_target, before, after)
+    cuts = []
+    for signal in leads_ecg:
+        resampled = _resample(signal, fs_record, target_fs)
+        peaks_target = np.round(peaks * target_fs / fs_record).astype(int).clip(0, len(resampled) - 1)
+        if layout == "kachuee":
+            cuts.append(_cut_kachuee(resampled, peaks_target, target_fs))
+        else:
+            before, after = int(round(window[0] * target_fs)), int(round(window[1] * target_fs))
+            cuts.append(_cut_windows(resampled, peaks_target, before, after))
+    # A beat is kept when every lead could cut it (the Kachuee layout skips a
+    # lead's flat 10 s stretches); rows are channel-major:
+    # [lead 1 samples | lead 2 samples | ...].
+    kept = np.logical_and.reduce([lead_kept for _, lead_kept in cuts])
+    beats = np.concatenate([rows[kept[lead_kept]] for rows, lead_kept in cuts], axis=1)
     beats = beats[plausible[kept]]
     selected = kept & plausible
     if len(beats) == 0:
@@ -172,7 +190,7 @@ def _record_beats(record_path, lead, fs, layout, window, annotations, heart_rate
     diagnosis = _diagnosis(record.comments)
     patient = record_path.parent.name if record_path.parent.name.lower().startswith("patient") else record_path.name
     meta = pd.DataFrame({
-        "record": str(record_path), "patient": patient, "lead": lead_name, "diagnosis": diagnosis,
+        "record": str(record_path), "patient": patient, "lead": ",".join(lead_names), "diagnosis": diagnosis,
         "label": np.full(len(beats), _label(diagnosis)), "r_peak": peaks[selected], "fs": fs_record,
         "rr": rr[selected], "heart_rate": heart_rate[selected],
     }, columns=_COLUMNS)
@@ -181,7 +199,7 @@ def _record_beats(record_path, lead, fs, layout, window, annotations, heart_rate
 
 def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(0.25, 1.25),
                          annotations=False, heart_rate_range=(30.0, 200.0), errors="raise",
-                         n_jobs=None, verbose=0):
+                         n_jobs=None, verbose=0, as_frame=False):
     """Cut single heartbeats out of WFDB ECG records.
 
     For each record: read one lead, fill NaN samples, find R peaks (a
@@ -195,10 +213,14 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         A record without extension (``.../s0010_re``), a folder of records, or
         a database root with a ``RECORDS`` file (the PTB layout
         ``patientNNN/sNNNN_re``).
-    lead : str, int or None, default=None
+    lead : str, int, None or list of them, default=None
         Lead name (case-insensitive: ``"ii"``, ``"MLII"``, ``"V5"``...) or
         index. None takes lead II under any of its usual names
-        (:data:`LEAD_II_NAMES`).
+        (:data:`LEAD_II_NAMES`). A list (``["i", "ii", "v1"]``) cuts every
+        lead at the same R peaks, found on the *first* lead of the list (put
+        the lead with the clearest QRS first), and returns channel-major
+        rows ``[lead 1 samples | lead 2 samples | ...]`` for
+        ``BetaVAETransformer(n_channels=len(lead))``.
     fs : float, default=125.0
         Sampling rate of the returned beats in Hz (``layout="window"``).
     layout : {"window", "kachuee"}, default="window"
@@ -222,14 +244,19 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         Records read in parallel with joblib (None: one process).
     verbose : int, default=0
         joblib progress messages over records (10 prints every record).
+    as_frame : bool, default=False
+        Return ``X`` as a DataFrame whose columns name lead and sample
+        (``ii_t042``: lead ii, sample 42 of the beat), which a fitted
+        estimator keeps as ``feature_names_in_`` (plots then label leads).
 
     Returns
     -------
-    X : ndarray of shape (n_beats, n_samples)
-        One heartbeat per row.
+    X : ndarray or DataFrame of shape (n_beats, n_leads * n_samples)
+        One heartbeat per row (all leads, channel-major).
     meta : pandas.DataFrame of shape (n_beats, 9)
         ``record``, ``patient`` (PTB folder name, else the record name),
-        ``lead``, ``diagnosis`` (PTB's ``Reason for admission:``), ``label``
+        ``lead`` (lead names as the record spells them, comma-separated
+        when several), ``diagnosis`` (PTB's ``Reason for admission:``), ``label``
         (1 myocardial infarction, 0 healthy control, NaN otherwise),
         ``r_peak`` (sample index at the record's rate), ``fs`` (the record's
         rate, Hz), ``rr`` (s) and ``heart_rate`` (bpm).
@@ -262,11 +289,14 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         raise ValueError(f"fs must be a positive sampling rate in Hz; got {fs!r}.")
     if not (window[0] >= 0 and window[1] > 0):
         raise ValueError(f"window must be (seconds before R >= 0, seconds after R > 0); got {window!r}.")
+    leads = list(lead) if isinstance(lead, (list, tuple)) else [lead]
+    if not leads:
+        raise ValueError("lead must name at least one lead; got an empty list.")
     records = _record_paths(path)
 
     def load_one(record_path):
         try:
-            return _record_beats(record_path, lead, fs, layout, window, annotations, heart_rate_range)
+            return _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range)
         except _RecordError as exc:
             if errors == "raise":
                 raise ValueError(str(exc)) from exc
@@ -283,4 +313,8 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         raise ValueError(f"{path}: none of its {len(records)} record(s) gave a heartbeat.")
     X = np.concatenate([beats for beats, _ in loaded])
     meta = pd.concat([m for _, m in loaded], ignore_index=True)
+    if as_frame:
+        names = [re.sub(r"\W+", "_", name.strip().lower()) for name in meta["lead"].iloc[0].split(",")]
+        length = X.shape[1] // len(names)
+        X = pd.DataFrame(X, columns=[f"{name}_t{k:03d}" for name in names for k in range(length)])
     return X, meta
