@@ -30,6 +30,20 @@ def _fitted_vae(estimator):
     return estimator
 
 
+def _as_input(vae, X):
+    """``X`` (2-D array) as the estimator was fitted: a DataFrame when it knows feature names.
+
+    Plots take arrays or rows of frames alike; passing an array to a model fitted
+    on a DataFrame would make scikit-learn warn about missing feature names.
+    """
+    names = getattr(vae, "feature_names_in_", None)
+    if names is None:
+        return X
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=names)
+
+
 def _channel_names(vae):
     """One name per channel: the lead prefixes of ``ii_t042``-style feature names, else "channel k"."""
     n_channels = getattr(vae, "n_channels", 1)
@@ -144,7 +158,7 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     values = np.linspace(-3, 3, 7) if values is None else np.asarray(values, dtype=float)
     if band == "auto":
         band = getattr(vae, "decoder_variance", "fixed") != "fixed"
-    curves, std = vae.traverse(x, latents=latents, values=values, return_std=True)
+    curves, std = vae.traverse(_as_input(vae, x), latents=latents, values=values, return_std=True)
     curves, std, signal = curves[0], std[0], x[0]
     if cumulative:
         curves, signal = np.cumsum(curves, axis=-1), np.cumsum(signal)
@@ -277,7 +291,7 @@ def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time
     """
     vae = _fitted_vae(estimator)
     X = np.asarray(X, dtype=float)[:n_signals]
-    reconstruction = vae.inverse_transform(vae.transform(X))
+    reconstruction = vae.inverse_transform(vae.transform(_as_input(vae, X)))
     n_channels = getattr(vae, "n_channels", 1)
     t = np.arange(X.shape[1] // n_channels) if time is None else np.asarray(time)
     if n_channels > 1:  # one row per channel, one column per signal
@@ -333,7 +347,7 @@ def plot_latent_vs_factor(estimator, X, factors, *, n_bins=20, max_points=2000, 
 
     plt = _pyplot()
     vae = _fitted_vae(estimator)
-    Z = vae.transform(np.asarray(X, dtype=float))
+    Z = vae.transform(_as_input(vae, np.asarray(X, dtype=float)))
     names = list(factors.columns) if isinstance(factors, pd.DataFrame) else [f"factor {j}" for j in range(np.shape(factors)[1])]
     F = np.asarray(factors, dtype=float)
     mi, _ = mutual_info_matrix(Z, F, n_bins=n_bins)

@@ -118,3 +118,22 @@ def test_three_lead_fit_on_ptb_s0010_re(tmp_path):
     fig = plot_traversal(vae, X.iloc[0], time=np.arange(187) / 125.0)
     assert [ax.get_ylabel() for ax in fig.axes[:3 * vae.n_components_:vae.n_components_]] == ["ii", "i", "v2"]
     fig.savefig(tmp_path / "leads.png")
+
+
+def test_plots_of_a_model_fitted_on_a_frame_do_not_warn_about_feature_names(leads3):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import warnings
+
+    import pandas as pd
+    from matplotlib import pyplot as plt
+
+    from skbvae.plotting import plot_reconstructions, plot_traversal
+
+    X = pd.DataFrame(leads3[0][:, :187], columns=[f"ii_t{k:03d}" for k in range(187)])
+    vae = BetaVAETransformer(**FAST).fit(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        plot_traversal(vae, X.iloc[0])
+        plot_reconstructions(vae, X.to_numpy())
+    plt.close("all")
