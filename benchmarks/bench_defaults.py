@@ -15,7 +15,8 @@ the training part of each data set and scored on held-out rows by:
 - ``n``: output width (active components when rotated), ``fit s``: seconds.
 
 Data sets: ``make_heartbeats`` (10,000 / 2,000), ``make_price_windows`` gbm
-(5,000 / 1,000, ``scaling`` of the candidate; prices use log(w / w[0])), and,
+(5,000 / 1,000; "prices": log(w / w[0]) with ``scaling="global"`` unless the
+candidate sets one, "returns": the windows' log returns), and,
 when ``../shared/data/wfdb`` exists, MIT-BIH record ``100`` (annotated beats,
 first 70 % of the record for training, the rest held out) and PTB ``s0010_re``
 (lead ii, 40 / 12 beats).
@@ -58,6 +59,9 @@ CANDIDATES = {
     "β 4, C 25, auto, ica": dict(beta=4.0, capacity=25.0, max_epochs="auto", rotation="ica"),
     "β 1, early stopping, ica": dict(beta=1.0, capacity=None, max_epochs=2000, early_stopping=True,
                                      rotation="ica"),
+    "shared σ, β 1, ica": dict(beta=1.0, decoder_variance="shared"),
+    "heteroscedastic, β 1, ica": dict(beta=1.0, decoder_variance="heteroscedastic"),
+    "heteroscedastic, β 2, ica": dict(beta=2.0, decoder_variance="heteroscedastic"),
 }
 
 
@@ -70,6 +74,11 @@ def heartbeats():
 
 def prices():
     X, factors = make_price_windows(6_000, model="gbm", random_state=0)
+    return dict(X_train=X[:5_000], X_test=X[5_000:], F_test=factors.iloc[5_000:], dci=False)
+
+
+def returns():
+    X, factors = make_price_windows(6_000, model="gbm", representation="log_returns", random_state=0)
     return dict(X_train=X[:5_000], X_test=X[5_000:], F_test=factors.iloc[5_000:], dci=False)
 
 
@@ -89,7 +98,7 @@ def ptb():
     return dict(X_train=X[:40], X_test=X[40:])
 
 
-DATASETS = {"heartbeats": heartbeats, "prices": prices, "mitbih": mitbih, "ptb": ptb}
+DATASETS = {"heartbeats": heartbeats, "prices": prices, "returns": returns, "mitbih": mitbih, "ptb": ptb}
 
 
 def evaluate(data, model, seconds, elbo=np.nan):

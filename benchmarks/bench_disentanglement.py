@@ -36,6 +36,13 @@ MODELS = {
     "β 1, auto, ica": dict(beta=1.0),
     "seed setup (β 4, C 25, 50 epochs)": dict(beta=4.0, capacity=25.0, max_epochs=50, rotation=None),
     "broadcast, ica": dict(architecture="broadcast"),
+    "heteroscedastic, β 1, ica": dict(decoder_variance="heteroscedastic", beta=1.0),
+    "heteroscedastic, β 2, ica": dict(decoder_variance="heteroscedastic", beta=2.0),
+    "heteroscedastic, β 4, ica": dict(decoder_variance="heteroscedastic", beta=4.0),
+    "heteroscedastic, β 2, latent 16, ica": dict(decoder_variance="heteroscedastic", beta=2.0, latent_dim=16),
+    "heteroscedastic, β 2, broadcast, ica": dict(decoder_variance="heteroscedastic", beta=2.0,
+                                                 architecture="broadcast"),
+    "shared (σ-VAE), β 1, ica": dict(decoder_variance="shared", beta=1.0),
 }
 
 
