@@ -4,12 +4,26 @@ The seed's Bitcoin experiment. By default the windows come from
 :func:`skbvae.datasets.make_price_windows` (GBM with known drift and
 volatility); ``--csv PATH`` loads a Kaggle Bitcoin minute CSV with
 :func:`skbvae.datasets.load_price_windows` instead (windows split by time: the
-model is fitted on the first 80 %). Windows are log prices relative to their
-start, scaled with one dataset-wide constant (``scaling="global"``) so that
-volatility stays a factor. Writes ``price_traversal.png`` and ``price_latent_kl.png``
-and prints which latent follows trend (total log return) and volatility.
+model is fitted on the first 80 %).
 
-    python examples/plot_price_windows.py [--csv PATH] [--epochs 50] [--out examples/output]
+Each window is the 180 minute log returns of 181 prices
+(``representation="log_returns"``). In returns, volatility is how much the
+values spread, not where their mean lies, so a decoder with a unit variance
+cannot express it; ``decoder_variance="heteroscedastic"`` lets the decoder say
+how wide each return is, and one latent then follows volatility. The example
+fits both decoders and prints, for each, the latent that best follows trend
+(total log return) and volatility (|Spearman| on the held-out windows), then
+draws the heteroscedastic model's latents as log-price paths (cumulative sums
+of the returns) with a ±2σ band: as the volatility latent moves from -3 to 3
+the paths fan out. Writes ``price_fan.png``, ``price_traversal.png`` and
+``price_latent_kl.png``.
+
+Measured (6,000 gbm windows, first 80 % for fitting, seed 0, latent 4, β 1, ``max_epochs="auto"``):
+the fixed decoder's best latent follows volatility with |Spearman| 0.03 (held-out ELBO 952.9
+nats per window), the heteroscedastic decoder's with 0.99 (ELBO 993.5), and one of its other
+latents follows the trend with 0.86 (fixed: 0.68).
+
+    python examples/plot_price_windows.py [--csv PATH] [--n-windows 6000] [--epochs auto] [--out examples/output]
 """
 
 import argparse
@@ -26,33 +40,65 @@ from skbvae import BetaVAETransformer  # noqa: E402
 from skbvae.datasets import load_price_windows, make_price_windows  # noqa: E402
 from skbvae.plotting import plot_latent_kl, plot_traversal  # noqa: E402
 
+#: A latent is said to follow a quantity above this |Spearman| on held-out windows.
+FOLLOWS = 0.5
+
+
+def best_latents(Z, targets):
+    """For each named target, the latent with the largest |Spearman| and that value."""
+    best = {}
+    for name, target in targets.items():
+        rho = [abs(spearmanr(z, target).statistic) for z in Z.T]
+        best[name] = (int(np.nanargmax(rho)), float(np.nanmax(rho)))
+    return best
+
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csv", help="Bitcoin minute CSV (Kaggle layout); default: synthetic GBM windows")
-    parser.add_argument("--n-windows", type=int, default=8000)
-    parser.add_argument("--epochs", type=int, default=50)
+    parser.add_argument("--n-windows", type=int, default=6000)
+    parser.add_argument("--epochs", default="auto", help="max_epochs: an int or 'auto'")
     parser.add_argument("--out", type=Path, default=Path("examples/output"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    epochs = args.epochs if args.epochs == "auto" else int(args.epochs)
 
     if args.csv:
-        X, meta = load_price_windows(args.csv, window=180)
+        X, meta = load_price_windows(args.csv, window=180, representation="log_returns")
     else:
-        X, meta = make_price_windows(args.n_windows, model="gbm", random_state=0)
+        X, meta = make_price_windows(args.n_windows, model="gbm", representation="log_returns", random_state=0)
     n_train = int(0.8 * len(X))  # split by time: windows are in time order
-    # Unrotated latents, so each one's KL can be printed beside its correlation.
-    vae = BetaVAETransformer(latent_dim=6, max_epochs=args.epochs, scaling="global", rotation=None, random_state=0)
-    vae.fit(X[:n_train])
-    Z = vae.transform(X[n_train:])
-    trend = X[n_train:, -1]
-    volatility = np.diff(X[n_train:], axis=1).std(axis=1)
-    for name, target in (("trend (log return)", trend), ("volatility", volatility)):
-        rho = [abs(spearmanr(Z[:, k], target).statistic) for k in range(Z.shape[1])]
-        best = int(np.argmax(rho))
-        print(f"{name}: best latent z{best} (|Spearman| = {rho[best]:.2f}, KL {vae.kl_per_latent_[best]:.2f} nats)")
-    minutes = np.arange(X.shape[1])
-    plot_traversal(vae, X[n_train], n_cols=3, time=minutes).savefig(args.out / "price_traversal.png", dpi=110)
+    held_out = X[n_train:]
+    targets = {"trend (log return)": held_out.sum(axis=1), "volatility": held_out.std(axis=1)}
+
+    models = {}
+    for decoder_variance in ("fixed", "heteroscedastic"):
+        # β = 1: with a learned variance that is the plain, calibrated VAE.
+        # Unrotated latents, so each one's KL can be printed beside its correlation.
+        vae = BetaVAETransformer(latent_dim=4, beta=1.0, decoder_variance=decoder_variance, max_epochs=epochs,
+                                 rotation=None, random_state=0).fit(X[:n_train])
+        models[decoder_variance] = vae
+        print(f"decoder_variance={decoder_variance!r}: held-out ELBO {vae.score(held_out):.1f} nats, "
+              f"KL per latent {np.round(vae.kl_per_latent_, 2).tolist()}")
+        for name, (latent, rho) in best_latents(vae.transform(held_out), targets).items():
+            verdict = "follows it" if rho >= FOLLOWS else f"no latent follows it (|rho| < {FOLLOWS})"
+            print(f"  {name}: best latent z{latent}, |Spearman| = {rho:.3f}, KL "
+                  f"{vae.kl_per_latent_[latent]:.2f} nats: {verdict}")
+
+    vae = models["heteroscedastic"]
+    volatility_latent = best_latents(vae.transform(held_out), targets)["volatility"][0]
+    minutes = np.arange(1, X.shape[1] + 1)
+    # A calm window as the starting point, so the fan has room to open.
+    start = held_out[np.argmin(targets["volatility"])]
+    fig = plot_traversal(vae, start, latents=[volatility_latent], cumulative=True, time=minutes, n_cols=1,
+                         xlabel="minutes into the window", ylabel="log price relative to the start")
+    fig.set_size_inches(6, 4)
+    fig.suptitle(f"Volatility latent z{volatility_latent} from -3 to 3: mean path ± 2σ")
+    fig.savefig(args.out / "price_fan.png", dpi=110)
+    fig = plot_traversal(vae, start, cumulative=True, time=minutes, n_cols=4,
+                         xlabel="minutes into the window", ylabel="log price")
+    fig.suptitle("Every latent of the heteroscedastic model, as log-price paths (± 2σ)")
+    fig.savefig(args.out / "price_traversal.png", dpi=110)
     plot_latent_kl(vae).savefig(args.out / "price_latent_kl.png", dpi=110)
     print(f"figures written to {args.out}/")
 

@@ -20,6 +20,7 @@ CASES = {
                                      ["grid_search.png", "latent_vs_factor.png"]),
     "classify_latents.py": (["--n-beats", "300", "--epochs", "1"], ["classify_latents.png"]),
     "generate_and_manipulate.py": (["--n-beats", "300", "--epochs", "1"], ["generated_beats.png", "manipulated_beat.png"]),
+    "transfer_between_databases.py": (["--epochs", "2"], ["transfer_traversal.png"]),
 }
 
 
