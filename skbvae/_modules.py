@@ -61,7 +61,7 @@ class _ConvEncoder(nn.Module):
 
     def forward(self, x):
         # Channel-major rows: [channel 1 samples | channel 2 samples | ...].
-        return self.head(self.features(x.view(len(x), self.in_channels, -1)).flatten(1))
+        return self.head(self.features(x.reshape(len(x), self.in_channels, -1)).flatten(1))
 
 
 class _ConvDecoder(nn.Module):
