@@ -114,9 +114,9 @@ def dump(estimator, path):
         "array_shapes": {name: list(array.shape) for name, array in arrays.items()},
         "feature_names_in": (estimator.feature_names_in_.tolist()
                              if hasattr(estimator, "feature_names_in_") else None),
-        "net": {"n_features": int(estimator.n_features_in_), "batch_size": int(net.batch_size), "max_epochs": int(net.max_epochs),
-                "capacity_steps": int(net.criterion_.capacity_steps), "shuffle_seed": int(net.shuffle_seed),
-                "optimizer_steps": int(net.optimizer_steps_)},
+        "net": {"n_features": int(estimator.n_features_in_), "batch_size": int(net.batch_size),
+                "max_epochs": int(net.max_epochs), "capacity_steps": int(net.criterion_.capacity_steps),
+                "shuffle_seed": int(net.shuffle_seed), "optimizer_steps": int(net.optimizer_steps_)},
         "history": list(net.history),
     }
     weights = {name: tensor.detach().cpu().contiguous() for name, tensor in module.state_dict().items()}
@@ -216,6 +216,7 @@ def load(path, *, device=None):
     except (KeyError, TypeError, ValueError) as error:
         raise ValueError(f"{path}: {_META} does not describe a valid BetaVAETransformer ({error}).") from error
 
+    _check_names(path, arrays, attributes, meta)
     for name, shape in meta["array_shapes"].items():
         if name not in arrays or list(arrays[name].shape) != shape:
             found = None if name not in arrays else list(arrays[name].shape)
@@ -252,6 +253,18 @@ def load(path, *, device=None):
     estimator._n_features_out = estimator.n_components_
     estimator.history_ = estimator._history_frame(net.history)
     return estimator
+
+
+def _check_names(path, arrays, attributes, meta):
+    """Only the fitted attributes this format defines may be set on the estimator."""
+    names = [*arrays, *meta["array_shapes"], *meta["none_attributes"]]
+    unknown = sorted({name for name in names if name not in _ARRAY_ATTRIBUTES}
+                     | {name for name in attributes if name not in _SCALAR_ATTRIBUTES})
+    if unknown:
+        raise ValueError(f"{path}: unknown fitted attributes {unknown}; this is not a file dump() wrote.")
+    for name, value in attributes.items():
+        if not (value is None or isinstance(value, (int, float))) or isinstance(value, bool):
+            raise ValueError(f"{path}: fitted attribute {name} must be a number; got {value!r}.")
 
 
 def _check_shapes(path, arrays, attributes, n_features):

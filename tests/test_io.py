@@ -173,6 +173,22 @@ def test_shapes_that_disagree_with_the_json(saved, tmp_path):
         io.load(_rewrite(saved, tmp_path / "c.skbvae", "skbvae.json", meta=listed_shape))
 
 
+def test_only_the_formats_fitted_attributes_can_be_set(saved, tmp_path):
+    def extra_attribute(meta):
+        meta["attributes"]["net_"] = 1
+        return meta
+
+    with pytest.raises(ValueError, match=r"unknown fitted attributes \['net_'\]"):
+        io.load(_rewrite(saved, tmp_path / "a.skbvae", "skbvae.json", meta=extra_attribute))
+
+    def text_attribute(meta):
+        meta["attributes"]["n_iter_"] = "many"
+        return meta
+
+    with pytest.raises(ValueError, match="n_iter_ must be a number"):
+        io.load(_rewrite(saved, tmp_path / "b.skbvae", "skbvae.json", meta=text_attribute))
+
+
 def test_newer_format_and_bad_parameters(saved, tmp_path):
     def newer(meta):
         meta["format_version"] = io.FORMAT_VERSION + 1
