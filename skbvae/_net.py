@@ -13,10 +13,11 @@ import math
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer, PrintLog
+from skorch.callbacks import EpochTimer
 from torch.utils.data import Subset
 
 from ._device import to_device
+from ._progress import EpochTable, SlowEpochWarning
 from .exceptions import TrainingDivergedError
 
 
@@ -78,7 +79,8 @@ class BetaVAENet(NeuralNet):
 
     @property
     def _default_callbacks(self):
-        return [("epoch_timer", EpochTimer()), ("print_log", PrintLog())]
+        return [("epoch_timer", EpochTimer()), ("slow_epoch_warning", SlowEpochWarning()),
+                ("print_log", EpochTable())]
 
     def initialize(self):
         super().initialize()

@@ -9,7 +9,7 @@ this module turns them into a :class:`~skbvae._net.BetaVAENet` with skorch's own
 import math
 
 import torch
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
 
 from ._loss import BetaVAELoss
@@ -71,6 +71,13 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed):
             sink=print if estimator.verbose else _silent,
         )))
         n_samples = n_train
+    if estimator.verbose:
+        # Batches per epoch, training and validation, so the bar knows its
+        # length from the first epoch on.
+        n_batches = math.ceil(n_samples / batch_size)
+        if estimator.early_stopping:
+            n_batches += math.ceil(n_valid / batch_size)
+        callbacks.append(("progress_bar", ProgressBar(batches_per_epoch=n_batches, detect_notebook=False)))
     return BetaVAENet(
         BetaVAEModule,
         module__n_features=n_features,

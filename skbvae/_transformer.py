@@ -221,8 +221,13 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         left untouched.
 
     verbose : int, default=0
-        0 is silent; 1 prints a per-epoch table (loss, reconstruction, KL,
-        capacity, duration) through skorch's ``PrintLog``.
+        0 is silent; 1 shows a progress bar within each epoch (skorch's
+        ``ProgressBar``, on stderr) and prints a per-epoch table with the
+        column names of ``history_`` (loss, reconstruction, KL, capacity,
+        duration). Whatever the verbosity, a fit whose epochs become
+        :data:`~skbvae._progress.SLOWDOWN_FACTOR` (5) times slower than its
+        first ones warns once that another process is probably using the
+        cores.
 
     Attributes
     ----------

@@ -280,11 +280,44 @@ def test_grid_search_by_score_alone(beats):
 
 
 def test_verbose_prints_epoch_table(beats, capsys):
-    BetaVAETransformer(**{**FAST, "verbose": 1}).fit(beats[0][:100])
-    out = capsys.readouterr().out
-    assert "reconstruction" in out and "kl" in out and "capacity" in out
+    vae = BetaVAETransformer(**{**FAST, "verbose": 1}).fit(beats[0][:100])
+    captured = capsys.readouterr()
+    header = captured.out.splitlines()[0].split()
+    # The table's columns are history_'s: "loss", not skorch's "train_loss".
+    assert header == ["epoch", "capacity", "kl", "loss", "reconstruction", "dur"]
+    assert set(header) <= set(vae.history_.columns)
+    # A progress bar within each epoch (tqdm, on stderr), its length known from the start.
+    assert "it/s" in captured.err or "s/it" in captured.err
+    assert "/4" in captured.err  # 100 rows in batches of 32
     BetaVAETransformer(**FAST).fit(beats[0][:100])
-    assert capsys.readouterr().out == ""
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err == ""
+
+
+def test_a_fit_whose_epochs_slow_down_says_so_once():
+    from types import SimpleNamespace
+
+    from skbvae._progress import SlowEpochWarning
+
+    callback = SlowEpochWarning().initialize()
+    net = SimpleNamespace(history=[{"dur": d} for d in (0.5, 0.4, 0.45, 0.5)])
+    callback.on_epoch_end(net)  # normal jitter: silent
+    net.history.append({"dur": 0.6})
+    callback.on_epoch_end(net)
+    net.history.append({"dur": 12.0})
+    with pytest.warns(RuntimeWarning, match=r"epoch 6 took 12.0 s, 27x .*another process"):
+        callback.on_epoch_end(net)
+    net.history.append({"dur": 15.0})
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        callback.on_epoch_end(net)  # only once per fit
+    # Fast epochs that slow down by 5x but stay under a second are not worth a warning.
+    quick = SlowEpochWarning().initialize()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        quick.on_epoch_end(SimpleNamespace(history=[{"dur": d} for d in (0.01, 0.01, 0.01, 0.5)]))
 
 
 def test_bfloat16_training_matches_float32_within_tolerance(beats):
