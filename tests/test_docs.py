@@ -19,4 +19,21 @@ def test_sphinx_build_has_no_warnings(tmp_path):
         capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    assert (tmp_path / "html" / "generated" / "skbvae.BetaVAETransformer.html").is_file()
+    generated = tmp_path / "html" / "generated"
+    assert (generated / "skbvae.BetaVAETransformer.html").is_file()
+    # Every public method the estimator defines has its own page with its docstring.
+    from skbvae import BetaVAETransformer
+
+    own = [name for name, value in vars(BetaVAETransformer).items()
+           if callable(value) and not name.startswith("_")]
+    assert {"fit", "transform", "traverse", "sample", "score_samples"} <= set(own)
+    for name in own:
+        page = generated / f"skbvae.BetaVAETransformer.{name}.html"
+        assert page.is_file(), name
+        assert "Parameters" in page.read_text(), name
+    api = (tmp_path / "html" / "api.html").read_text()
+    for constant in ("datasets.HEARTBEAT_FACTORS", "datasets.PRICE_FACTORS", "datasets.PRICE_REPRESENTATIONS",
+                     "datasets.LEAD_II_NAMES", "datasets.BEAT_SYMBOLS", "metrics.ACTIVE_KL_THRESHOLD",
+                     "io.FORMAT_VERSION"):
+        assert f'id="skbvae.{constant}"' in api, constant
+    assert (generated / "skbvae.io.load.html").is_file()
