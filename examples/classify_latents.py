@@ -1,4 +1,5 @@
 """Latent features for classification: infarction-like beats vs normal, against PCA, FastICA and raw signals.
+==========================================================================================================
 
 Labels a synthetic beat "infarction-like" when its ST segment is elevated by more
 than 0.1 mV (the ST-shift factor of :func:`skbvae.datasets.make_heartbeats`), or
@@ -17,6 +18,12 @@ acts linearly on the signal, where PCA is at home; the heteroscedastic β-VAE ma
 to 0.984 against 0.990.
 
     python examples/classify_latents.py [--wfdb PATH] [--epochs auto] [--out examples/output]
+
+The figures of a full run (committed in ``docs/_static``; the documentation shows them
+rather than running the example):
+
+.. image:: /_static/classify_latents.png
+   :width: 100%
 """
 
 import argparse

@@ -1,4 +1,5 @@
 """Grid search over β and C on a dask cluster, with no change to the estimator.
+============================================================================
 
 scikit-learn's ``GridSearchCV`` runs its fits through joblib; inside
 ``joblib.parallel_backend("dask")`` they go to a ``dask.distributed`` cluster.

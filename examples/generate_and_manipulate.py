@@ -1,4 +1,5 @@
 """Generate new heartbeats, and edit one factor of a beat by editing its code.
+===========================================================================
 
 Fits the default β-VAE (β 0.25, ``max_epochs="auto"``, ICA-rotated codes) on
 synthetic beats, then:
@@ -25,6 +26,15 @@ Drawing from a 50-component Gaussian mixture fitted to the codes of real beats
 follows the curve and brings the next beat back (1.01 mV).
 
     python examples/generate_and_manipulate.py [--wfdb PATH] [--epochs auto] [--out examples/output]
+
+The figures of a full run (committed in ``docs/_static``; the documentation shows them
+rather than running the example):
+
+.. image:: /_static/generated_beats.png
+   :width: 100%
+
+.. image:: /_static/manipulated_beat.png
+   :width: 100%
 """
 
 import argparse

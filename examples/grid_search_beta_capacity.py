@@ -1,4 +1,5 @@
 """Choose β and C by disentanglement: GridSearchCV with the MIG scorer on synthetic heartbeats.
+============================================================================================
 
 Searches β and the capacity C of :class:`skbvae.BetaVAETransformer` with
 :func:`skbvae.metrics.make_disentanglement_scorer` ("mig") on
@@ -9,6 +10,15 @@ and reconstruction against β and C) and ``latent_vs_factor.png``, and prints a
 Markdown table.
 
     python examples/grid_search_beta_capacity.py [--n-beats 6000] [--epochs 30] [--out examples/output]
+
+The figures of a full run (committed in ``docs/_static``; the documentation shows them
+rather than running the example):
+
+.. image:: /_static/grid_search.png
+   :width: 100%
+
+.. image:: /_static/latent_vs_factor.png
+   :width: 100%
 """
 
 import argparse

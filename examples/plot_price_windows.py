@@ -1,4 +1,5 @@
 """Price windows: a β-VAE on 180-minute windows, and the latents that change trend and volatility.
+===============================================================================================
 
 The seed's Bitcoin experiment. By default the windows come from
 :func:`skbvae.datasets.make_price_windows` (GBM with known drift and
@@ -12,18 +13,27 @@ values spread, not where their mean lies, so a decoder with a unit variance
 cannot express it; ``decoder_variance="heteroscedastic"`` lets the decoder say
 how wide each return is, and one latent then follows volatility. The example
 fits both decoders and prints, for each, the latent that best follows trend
-(total log return) and volatility (|Spearman| on the held-out windows), then
+(total log return) and volatility (absolute Spearman correlation on the held-out windows), then
 draws the heteroscedastic model's latents as log-price paths (cumulative sums
 of the returns) with a ±2σ band: as the volatility latent moves from -3 to 3
 the paths fan out. Writes ``price_fan.png``, ``price_traversal.png`` and
 ``price_latent_kl.png``.
 
 Measured (6,000 gbm windows, first 80 % for fitting, seed 0, latent 4, β 1, ``max_epochs="auto"``):
-the fixed decoder's best latent follows volatility with |Spearman| 0.03 (held-out ELBO 952.9
+the fixed decoder's best latent follows volatility with an absolute Spearman correlation of 0.03 (held-out ELBO 952.9
 nats per window), the heteroscedastic decoder's with 0.99 (ELBO 993.5), and one of its other
 latents follows the trend with 0.86 (fixed: 0.68).
 
     python examples/plot_price_windows.py [--csv PATH] [--n-windows 6000] [--epochs auto] [--out examples/output]
+
+The figures of a full run (committed in ``docs/_static``; the documentation shows them
+rather than running the example):
+
+.. image:: /_static/price_fan.png
+   :width: 100%
+
+.. image:: /_static/price_traversal.png
+   :width: 100%
 """
 
 import argparse

@@ -1,4 +1,5 @@
 """Transfer between databases: fit on one ECG source, encode another without retraining.
+=====================================================================================
 
 The seed article's "zero-shot reuse" of learned features. Two sources of single
 beats in the same layout (Kachuee et al.'s Kaggle layout: 125 Hz, each 10 s
@@ -36,6 +37,12 @@ beats by the PTB model 0.016 against 0.001 (PCA: 0.012 against 0.002). One recor
 does not cover the other database's beat shapes; the table is in the user guide.
 
     python examples/transfer_between_databases.py [--wfdb PATH] [--epochs auto] [--out examples/output]
+
+The figures of a full run (committed in ``docs/_static``; the documentation shows them
+rather than running the example):
+
+.. image:: /_static/transfer_traversal.png
+   :width: 100%
 """
 
 import argparse

@@ -185,6 +185,9 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     if axes is None:
         fig.supxlabel(xlabel or ("time (samples)" if time is None else "time"), fontsize=9)
         fig.supylabel(ylabel or ("cumulative signal" if cumulative else "signal"), fontsize=9)
+        kind = "component" if getattr(vae, "rotation_", None) is not None else "latent"
+        fig.suptitle(f"Latent traversals: each panel moves one {kind} from {values.min():g} to {values.max():g} "
+                     "(input dashed)", fontsize=10)
     return fig
 
 
@@ -272,7 +275,7 @@ def plot_history(estimator, *, axes=None):
     return loss_ax.figure
 
 
-def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time=None):
+def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time=None, xlabel=None, ylabel=None):
     """Signals (black) over their reconstructions ``inverse_transform(transform(X))``.
 
     Parameters
@@ -284,10 +287,15 @@ def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time
     n_cols : int, default=3
     axes : array of matplotlib Axes, default=None
     time : array-like of shape (n_features,), default=None
+        x-axis values (of one channel's length); sample indices when None.
+    xlabel, ylabel : str, default=None
+        Axis labels for the whole figure; None means "time (samples)" when
+        ``time`` is None (else "time") and "signal".
 
     Returns
     -------
     fig : matplotlib.figure.Figure
+        With several channels (``n_channels``), one row per channel.
     """
     vae = _fitted_vae(estimator)
     X = np.asarray(X, dtype=float)[:n_signals]
@@ -306,6 +314,10 @@ def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time
         fig, panels = _grid_axes(len(X), axes, n_cols, panel_size=(3.2, 2.0))
         _draw_reconstructions(panels, X, reconstruction, t)
     panels[0].legend(fontsize=7)
+    if axes is None:
+        fig.supxlabel(xlabel or ("time (samples)" if time is None else "time"), fontsize=9)
+        fig.supylabel(ylabel or "signal", fontsize=9)
+        fig.suptitle("Signals and their reconstructions, inverse_transform(transform(X))", fontsize=10)
     return fig
 
 

@@ -1,5 +1,6 @@
 """The documentation builds offline without warnings."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,3 +38,13 @@ def test_sphinx_build_has_no_warnings(tmp_path):
                      "io.FORMAT_VERSION"):
         assert f'id="skbvae.{constant}"' in api, constant
     assert (generated / "skbvae.io.load.html").is_file()
+    # A gallery page per example, titled by its docstring, showing its committed figures.
+    examples = sorted((DOCS.parent / "examples").glob("*.py"))
+    assert len(examples) >= 7
+    for example in examples:
+        page = tmp_path / "html" / "auto_examples" / f"{example.stem}.html"
+        assert page.is_file(), example.name
+        html = page.read_text()
+        for figure in re.findall(r"\.\. image:: /_static/(\S+)", example.read_text()):
+            assert f'src="../_images/{figure}"' in html, (example.name, figure)
+            assert (tmp_path / "html" / "_images" / figure).is_file()

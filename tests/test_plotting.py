@@ -79,6 +79,17 @@ def test_traversal_band_and_cumulative_paths_of_a_learned_variance(beats):
     assert len(plot_traversal(fixed, X[0], latents=[1], values=values, band=True).axes[0].collections) == 3
 
 
+def test_traversal_and_reconstruction_figures_say_what_they_show(vae, beats):
+    time = np.arange(187) / 125.0
+    fig = plot_traversal(vae, beats[0][0], time=time, xlabel="time (s)", ylabel="mV")
+    assert fig.get_supxlabel() == "time (s)" and fig.get_supylabel() == "mV"
+    assert "from -3 to 3" in fig.get_suptitle()
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_xdata(), time)
+    fig = plot_reconstructions(vae, beats[0], time=time)
+    assert fig.get_supxlabel() == "time" and fig.get_supylabel() == "signal"
+    assert "reconstructions" in fig.get_suptitle()
+
+
 def test_plots_refuse_unfitted_or_foreign_estimators(beats):
     with pytest.raises(NotFittedError):
         plot_latent_kl(BetaVAETransformer())
