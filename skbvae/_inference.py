@@ -34,6 +34,9 @@ def map_batches(net, center, scale, array, fn, rows_per_batch=INFERENCE_BATCH, *
     scaled (``(x - center) / scale``) and decoded signals unscaled batch by
     batch (``scale_input``, ``unscale_output``), so besides the input and the
     output only one batch of intermediates exists at a time.
+    ``unscale_output="mean_and_std"`` takes results whose axis -2 stacks
+    decoder means and standard deviations: means are unscaled, standard
+    deviations only multiplied by the scale.
 
     Returns
     -------
@@ -54,7 +57,10 @@ def map_batches(net, center, scale, array, fn, rows_per_batch=INFERENCE_BATCH, *
             if scale_input:
                 batch = torch.addcmul(shift, batch, inv_scale)
             result = fn(module, batch)
-            if unscale_output:
+            if unscale_output == "mean_and_std":
+                result = torch.stack([torch.addcmul(center, result[..., 0, :], scale),
+                                      result[..., 1, :] * scale], dim=-2)
+            elif unscale_output:
                 result = torch.addcmul(center, result, scale)
             result = result.cpu().numpy()
             if out is None:

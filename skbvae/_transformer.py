@@ -583,7 +583,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         """Decoder means (and, ``with_std``, standard deviations), in scaled units, of output codes.
 
         With ``with_std`` the result has shape (n, 2, n_features): means, then
-        standard deviations (see :meth:`_unscale_mean_and_std`).
+        standard deviations (``map_batches(..., unscale_output="mean_and_std")``
+        maps both to the user's units).
         """
         decoded = module.decode(self._latents(codes))
         likelihood = self.net_.criterion_.likelihood
@@ -592,10 +593,11 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             return mean
         return torch.stack([mean, decoder_std(decoded, likelihood)], dim=-2)
 
-    def _unscale_mean_and_std(self, out):
-        """Means and standard deviations in the user's units from scaled ones stacked on axis -2."""
-        mean = out[..., 0, :] * self.scale_ + self.center_
-        return mean.astype(out.dtype), (out[..., 1, :] * self.scale_).astype(out.dtype)
+    def _decode_mean_and_std(self, Z):
+        """Decoder means and standard deviations of codes ``Z``, in the user's units."""
+        out = self._map_batches(Z, lambda module, z: self._decode(module, z, with_std=True),
+                                unscale_output="mean_and_std")
+        return out[:, 0], out[:, 1]
 
     def _encode(self, X, *, scale_input=True):
         """Posterior means and mean KL per latent (nats) of the rows of ``X``."""
@@ -715,9 +717,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             return decoded.reshape(len(x), n_traversed, n_values, *decoded.shape[1:])
 
         rows_per_batch = max(1, INFERENCE_BATCH // (n_traversed * n_values * (2 if return_std else 1)))
-        if not return_std:
-            return self._map_batches(X, traverse_batch, rows_per_batch, scale_input=True, unscale_output=True)
-        return self._unscale_mean_and_std(self._map_batches(X, traverse_batch, rows_per_batch, scale_input=True))
+        out = self._map_batches(X, traverse_batch, rows_per_batch, scale_input=True,
+                                unscale_output="mean_and_std" if return_std else True)
+        return (out[..., 0, :], out[..., 1, :]) if return_std else out
 
     def sample(self, n_samples=1, random_state=None, *, X=None, noise=False):
         """Generate new signals by decoding codes drawn from N(0, I), or from the codes of ``X``.
@@ -773,9 +775,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             Z = rng.permutation(mixture.fit(codes).sample(n_samples)[0])
         if not noise:
             return self.inverse_transform(Z)
-        Z = self._validate_Z(Z)
-        mean, std = self._unscale_mean_and_std(
-            self._map_batches(Z, lambda module, z: self._decode(module, z, with_std=True)))
+        mean, std = self._decode_mean_and_std(self._validate_Z(Z))
         if self.likelihood == "bernoulli":
             p = (mean - self.center_) / self.scale_
             return self.center_ + self.scale_ * (rng.uniform(size=p.shape) < p)

@@ -169,6 +169,7 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
         near_missing = np.convolve(missing, np.ones(2 * int(0.1 * fs_record) + 1), mode="same") > 0
         plausible &= ~near_missing[peaks]
     target_fs = _KACHUEE["fs"] if layout == "kachuee" else fs
+    before, after = int(round(window[0] * target_fs)), int(round(window[1] * target_fs))
     cuts = []
     for signal in leads_ecg:
         resampled = _resample(signal, fs_record, target_fs)
@@ -176,7 +177,6 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
         if layout == "kachuee":
             cuts.append(_cut_kachuee(resampled, peaks_target, target_fs))
         else:
-            before, after = int(round(window[0] * target_fs)), int(round(window[1] * target_fs))
             cuts.append(_cut_windows(resampled, peaks_target, before, after))
     # A beat is kept when every lead could cut it (the Kachuee layout skips a
     # lead's flat 10 s stretches); rows are channel-major:
