@@ -83,7 +83,7 @@ def main():
     if args.wfdb:
         from skbvae.datasets import load_wfdb_heartbeats
 
-        beat = load_wfdb_heartbeats(args.wfdb)[0][:1]
+        beat = load_wfdb_heartbeats(args.wfdb, errors="warn")[0][:1]
         beat = beat * X.std() / beat.std()  # bring a real beat near the synthetic beats' scale
     else:
         beat = X[:1]

@@ -54,7 +54,8 @@ def load_beats(args):
         return make_heartbeats(args.n_beats, random_state=0)
     from skbvae.datasets import load_wfdb_heartbeats
 
-    return load_wfdb_heartbeats(args.wfdb, layout="kachuee")
+    # errors="warn": a folder may hold records without lead II or without ECG; they are skipped, named.
+    return load_wfdb_heartbeats(args.wfdb, layout="kachuee", errors="warn")
 
 
 def main():

@@ -10,7 +10,7 @@ import wfdb
 from conftest import SHARED_WFDB
 from skbvae.datasets import BEAT_SYMBOLS, detect_r_peaks, load_wfdb_heartbeats, make_ecg
 
-META_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate"]
+META_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "quality"]
 
 
 def write_record(folder, name, fs, *, fmt="16", leads=("ii",), duration=20.0, heart_rate=72.0,
@@ -165,9 +165,11 @@ def test_nan_samples_are_skipped_not_propagated(tmp_path):
 @pytest.mark.parametrize(
     "damage, match",
     [
-        (lambda d: (d / "bad.dat").unlink(), r"bad: missing file"),
-        (lambda d: open(d / "bad.dat", "r+b").truncate(1001), r"bad: could not be read"),
-        (lambda d: (d / "bad.hea").write_text("not a header\n"), r"bad: could not be read"),
+        (lambda d: (d / "bad.dat").unlink(), r"bad: its signal file bad.dat is missing"),
+        (lambda d: open(d / "bad.dat", "r+b").truncate(1001),
+         r"bad: the signal file bad.dat is truncated: its header promises 5000 frames \(5000 samples over its "
+         r"signals\), the file holds 500 samples"),
+        (lambda d: (d / "bad.hea").write_text("not a header\n"), r"bad: its header cannot be parsed"),
     ],
     ids=["header-without-dat", "truncated-dat", "corrupt-header"],
 )
@@ -180,10 +182,10 @@ def test_damaged_records_name_the_file(tmp_path, damage, match):
 
 def test_short_flat_and_missing_records(tmp_path):
     write_record(tmp_path, "short", 250, duration=1.0)
-    with pytest.raises(ValueError, match="short: fewer than two beats"):
+    with pytest.raises(ValueError, match="short: lead ii: fewer than two beats"):
         load_wfdb_heartbeats(tmp_path / "short")
     write_record(tmp_path, "flat", 250, signal=np.zeros(5000))
-    with pytest.raises(ValueError, match="flat: fewer than two beats"):
+    with pytest.raises(ValueError, match="flat: lead ii: fewer than two beats"):
         load_wfdb_heartbeats(tmp_path / "flat")
     with pytest.raises(FileNotFoundError, match="nowhere"):
         load_wfdb_heartbeats(tmp_path / "nowhere")
@@ -198,7 +200,7 @@ def test_errors_warn_skips_bad_records(tmp_path):
     write_record(tmp_path, "flat", 250, signal=np.zeros(5000))
     with pytest.raises(ValueError, match="flat"):
         load_wfdb_heartbeats(tmp_path)
-    with pytest.warns(RuntimeWarning, match="skipped .*flat: fewer than two beats"):
+    with pytest.warns(RuntimeWarning, match="skipped .*flat: lead ii: fewer than two beats"):
         X, meta = load_wfdb_heartbeats(tmp_path, errors="warn")
     assert len(X) > 0 and meta["record"].str.endswith("good").all()
     (tmp_path / "good.dat").unlink()

@@ -5,15 +5,20 @@ array that goes straight into :class:`~skbvae.BetaVAETransformer`, with a
 pandas DataFrame of per-row metadata or generating factors.
 """
 
+from ._artefacts import ARTEFACTS
 from ._csv import load_price_windows, load_ptbdb_csv
-from ._rpeaks import detect_r_peaks
+from ._quality import MIN_QUALITY
+from ._rpeaks import FS_RANGE, detect_r_peaks
 from ._synthetic import HEARTBEAT_FACTORS, PRICE_FACTORS, PRICE_REPRESENTATIONS, make_ecg, make_heartbeats, make_price_windows
 from ._wfdb import BEAT_SYMBOLS, LEAD_II_NAMES, load_wfdb_heartbeats
 
 __all__ = [
+    "ARTEFACTS",
     "BEAT_SYMBOLS",
+    "FS_RANGE",
     "HEARTBEAT_FACTORS",
     "LEAD_II_NAMES",
+    "MIN_QUALITY",
     "PRICE_FACTORS",
     "PRICE_REPRESENTATIONS",
     "detect_r_peaks",

@@ -1,10 +1,13 @@
 """Synthetic heartbeats and price windows whose generating factors are known."""
 
 import itertools
+import numbers
 
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
+
+from ._artefacts import add_artefacts
 
 #: Factors of :func:`make_heartbeats` and their default (low, high) ranges.
 HEARTBEAT_FACTORS = {
@@ -150,12 +153,18 @@ def make_heartbeats(n_samples=1000, *, fs=125.0, window=(0.25, 1.25), factor_ran
 
 
 def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=0.01, amplitude=1.0,
-             random_state=None):
+             t_amplitude=None, rectangles=0.0, baseline_jumps=0.0, noise_bursts=0.0, dropouts=0.0,
+             random_state=None, return_events=False):
     """A continuous single-lead ECG with known R-peak positions, for detector tests and fixtures.
 
     Beats have the shape of :func:`make_heartbeats` at its default-range
     midpoints, scaled by ``amplitude``; RR intervals vary by ``rr_jitter``
     (relative standard deviation) around ``60 / heart_rate`` seconds.
+
+    The record can misbehave the way real ones do, at known places: tall T
+    waves, rectangular artefacts, baseline jumps, noise bursts and dropouts
+    (:data:`~skbvae.datasets.ARTEFACTS`), each at a rate in events per minute,
+    so that detectors and quality checks are tested against known answers.
 
     Parameters
     ----------
@@ -170,14 +179,38 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     noise : float, default=0.01
         Standard deviation of white noise, in units of ``amplitude`` mV.
     amplitude : float, default=1.0
-        Scale of the whole signal (test amplitude invariance with it).
+        Scale of the whole signal, artefacts included (test amplitude
+        invariance with it).
+    t_amplitude : float or None, default=None
+        T-wave height in mV (before ``amplitude``); None takes
+        :data:`HEARTBEAT_FACTORS`' midpoint (0.1 mV). Tall T waves, which
+        naive detectors count as beats, are ~1 mV (as tall as R, 1.1 mV).
+    rectangles : float, default=0.0
+        Rectangular artefacts per minute (±1.7-2.5 mV for 0.2-0.6 s, added
+        to the ECG, as an ICU monitor's); 40 puts one every 1.5 s.
+    baseline_jumps : float, default=0.0
+        Baseline steps of ±0.5-2 mV per minute, each lasting until the next.
+    noise_bursts : float, default=0.0
+        Bursts per minute of 1-3 s of white noise (0.5 mV standard
+        deviation) in which no ECG can be read.
+    dropouts : float, default=0.0
+        Dropouts per minute: 0.5-3 s where the signal is held at 0 mV.
     random_state : int, RandomState instance or None, default=None
+    return_events : bool, default=False
+        Also return the table of artefacts.
 
     Returns
     -------
     ecg : ndarray of shape (round(duration * fs),)
     r_peaks : ndarray of int
-        Sample index of every R peak.
+        Sample index of every R peak, in noise bursts and dropouts too (mask
+        those with the events to score a detector).
+    events : pandas.DataFrame
+        Only when ``return_events=True``: one row per artefact with ``kind``
+        (a key of :data:`~skbvae.datasets.ARTEFACTS`), ``start`` and ``stop``
+        (sample indices, stop excluded) and ``amplitude`` (mV before
+        ``amplitude``: the level of a rectangle or jump, the noise's standard
+        deviation, the dropout's level).
 
     Examples
     --------
@@ -185,7 +218,15 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     >>> ecg, r_peaks = make_ecg(10.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
     >>> ecg.shape, r_peaks[:3].tolist()
     ((2500,), [125, 375, 625])
+    >>> ecg, r_peaks, events = make_ecg(60.0, rectangles=40, dropouts=2, random_state=0, return_events=True)
+    >>> sorted(events["kind"].unique())
+    ['dropouts', 'rectangles']
     """
+    rates = {"rectangles": rectangles, "baseline_jumps": baseline_jumps, "noise_bursts": noise_bursts,
+             "dropouts": dropouts}
+    for name, rate in rates.items():
+        if not (isinstance(rate, numbers.Real) and 0 <= rate < np.inf):
+            raise ValueError(f"{name} must be a rate in events per minute (>= 0); got {rate!r}.")
     rng = check_random_state(random_state)
     rr = 60.0 / heart_rate
     times = [0.5 * rr]
@@ -196,6 +237,8 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     t = np.arange(n) / fs
     shape = {name: np.array([[(low + high) / 2]]) for name, (low, high) in HEARTBEAT_FACTORS.items()}
     shape["heart_rate"] = np.array([[heart_rate]])
+    if t_amplitude is not None:
+        shape["t_amplitude"] = np.array([[float(t_amplitude)]])
     ecg = np.zeros(n)
     support = int(1.5 * fs)
     r_peaks = np.round(r_times * fs).astype(int)
@@ -203,6 +246,9 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
         lo, hi = max(0, r - support), min(n, r + support)
         ecg[lo:hi] += _one_beat(t[lo:hi] - r_time, shape)[0]
     ecg += noise * rng.standard_normal(n)
+    ecg, events = add_artefacts(ecg, fs, rates, rng)
+    if return_events:
+        return amplitude * ecg, r_peaks, events
     return amplitude * ecg, r_peaks
 
 

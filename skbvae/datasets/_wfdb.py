@@ -1,99 +1,47 @@
 """Single heartbeats from WFDB records (PTB Diagnostic ECG, MIT-BIH and alike)."""
 
+import numbers
 import re
 import warnings
 from fractions import Fraction
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import wfdb
 from joblib import Parallel, delayed
 from scipy.signal import resample_poly
 
-from ._rpeaks import detect_r_peaks
+from ..exceptions import RecordError
+from ._quality import MIN_QUALITY, assess_lead
+from ._records import (BEAT_SYMBOLS, LEAD_II_NAMES, amplitude_floor, annotated_peaks, check_lead_rate,
+                       lead_index, read_record, record_paths)
+from ._rpeaks import detect_r_peaks, fill_missing, step_free
 
-#: Names of lead II across databases, tried in order when ``lead=None``.
-LEAD_II_NAMES = ("ii", "mlii", "ecg lead ii", "lead ii", "ecg ii", "ecg")
-#: WFDB annotation symbols that mark a beat (PhysioNet's beat annotation codes).
-BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+__all__ = ["BEAT_SYMBOLS", "LEAD_II_NAMES", "load_wfdb_heartbeats"]
+
 # Kaggle/Kachuee layout (Kachuee et al., 2018): 125 Hz, 10 s windows scaled to
 # [0, 1], beats of 1.2 × the window's median RR from R, zero-padded to 187.
 _KACHUEE = {"fs": 125.0, "length": 187, "chunk_s": 10.0, "rr_factor": 1.2}
-_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate"]
+_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "quality"]
 
 
-class _RecordError(ValueError):
-    """A record that cannot give beats; the message starts with the record's path."""
-
-
-def _record_paths(path):
-    """Record paths (without extension) named by a record, a folder or a database root."""
-    path = Path(path)
-    if path.with_name(path.name + ".hea").is_file():
-        return [path]
-    if path.is_dir():
-        listing = path / "RECORDS"
-        if listing.is_file():
-            names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
-            return [path / name for name in names]
-        records = sorted(p.with_suffix("") for p in path.rglob("*.hea"))
-        if records:
-            return records
-        raise FileNotFoundError(f"{path}: no WFDB header (.hea) files and no RECORDS file in this folder.")
-    raise FileNotFoundError(f"{path}: no such WFDB record ({path}.hea) or folder.")
-
-
-def _read_leads(record_path, leads):
-    """The record and, for each of ``leads``, its name and signal (columns of ``ecg``)."""
-    try:
-        record = wfdb.rdrecord(str(record_path))
-    except FileNotFoundError as exc:
-        raise _RecordError(f"{record_path}: missing file ({exc.filename or exc}).") from exc
-    except Exception as exc:  # wfdb raises many types for corrupt or truncated files
-        raise _RecordError(f"{record_path}: could not be read as a WFDB record ({exc}).") from exc
-    indices = [_lead_index(record, record_path, lead) for lead in leads]
+def _read_leads(record_path, leads, allow_non_ecg):
+    """The record and, for each of ``leads``: name, signal at its own rate, rate and units."""
+    record, signals, rates = read_record(record_path)
+    indices = [lead_index(record, record_path, lead, allow_non_ecg=allow_non_ecg) for lead in leads]
     if len(set(indices)) < len(indices):
-        raise _RecordError(f"{record_path}: leads {list(leads)} name the same signal twice.")
-    ecg = record.p_signal[:, indices].astype(float)
-    return record, [record.sig_name[i] for i in indices], ecg
+        raise RecordError(f"{record_path}: leads {list(leads)} name the same signal twice.", record=record_path)
+    names = [record.sig_name[i] for i in indices]
+    for i, name in zip(indices, names):
+        check_lead_rate(record_path, name, rates[i])
+        if np.isnan(signals[i]).all():
+            raise RecordError(f"{record_path}: lead {name} holds only missing (NaN) samples.", record=record_path)
+    units = [(record.units[i] if record.units else "") for i in indices]
+    return record, names, [signals[i] for i in indices], [rates[i] for i in indices], units
 
 
-def _lead_index(record, record_path, lead):
-    names = [name.strip().lower() for name in record.sig_name]
-    if lead is None:
-        index = next((names.index(name) for name in LEAD_II_NAMES if name in names), None)
-        if index is None:
-            raise _RecordError(f"{record_path}: no lead II among its leads {record.sig_name}; pass lead=NAME or INDEX.")
-    elif isinstance(lead, (int, np.integer)):
-        if not 0 <= lead < len(names):
-            raise _RecordError(f"{record_path}: lead index {lead} out of range; leads are {record.sig_name}.")
-        index = int(lead)
-    elif str(lead).strip().lower() in names:
-        index = names.index(str(lead).strip().lower())
-    else:
-        raise _RecordError(f"{record_path}: no lead named {lead!r}; available leads: {record.sig_name}.")
-    return index
-
-
-def _fill_nans(ecg, record_path, lead_name):
-    """Linearly interpolate NaN samples of one lead; return the signal and the NaN mask."""
-    missing = np.isnan(ecg)
-    if missing.all():
-        raise _RecordError(f"{record_path}: lead {lead_name} holds only NaN samples.")
-    if missing.any():
-        ecg = ecg.copy()
-        ecg[missing] = np.interp(np.flatnonzero(missing), np.flatnonzero(~missing), ecg[~missing])
-    return ecg, missing
-
-
-def _annotated_peaks(record_path):
-    try:
-        annotation = wfdb.rdann(str(record_path), "atr")
-    except FileNotFoundError as exc:
-        raise _RecordError(f"{record_path}: annotations=True but there is no {record_path}.atr file.") from exc
-    symbols = np.asarray(annotation.symbol)
-    return np.asarray(annotation.sample)[np.isin(symbols, list(BEAT_SYMBOLS))].astype(int)
+def _describe(stretches, limit=3):
+    shown = ", ".join(f"{start:.2f}-{stop:.2f} s {reason}" for start, stop, reason in stretches[:limit])
+    return shown + (f" and {len(stretches) - limit} more" if len(stretches) > limit else "")
 
 
 def _resample(ecg, fs_from, fs_to):
@@ -149,31 +97,50 @@ def _label(diagnosis):
     return np.nan
 
 
-def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range):
-    record, lead_names, ecg = _read_leads(record_path, leads)
-    filled = [_fill_nans(signal, record_path, name) for signal, name in zip(ecg.T, lead_names)]
-    leads_ecg = [signal for signal, _ in filled]
-    missing = np.any([mask for _, mask in filled], axis=0)
-    fs_record = float(record.fs)
-    # R peaks come from the first lead named; every lead is cut at the same peaks.
-    peaks = _annotated_peaks(record_path) if annotations else detect_r_peaks(leads_ecg[0], fs_record)
+def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range, min_quality,
+                  allow_non_ecg):
+    record, lead_names, signals, rates, units = _read_leads(record_path, leads, allow_non_ecg)
+    filled = [fill_missing(signal) for signal in signals]
+    first, missing = filled[0]
+    fs_lead = rates[0]
+    floor = amplitude_floor(units[0])
+    # R peaks come from the first lead named, at its own rate; every lead is cut at the same times.
+    if annotations:
+        peaks = annotated_peaks(record_path, float(record.fs), fs_lead)
+        peaks = peaks[(peaks >= 0) & (peaks < len(first))]
+    else:
+        peaks = detect_r_peaks(np.where(missing, np.nan, first), fs_lead, min_amplitude=floor)
+    where = f"{record_path}: lead {lead_names[0]}"
     if len(peaks) < 2:
-        raise _RecordError(f"{record_path}: fewer than two beats found (flat, too short or too noisy).")
-    rr = np.diff(peaks) / fs_record
+        raise RecordError(f"{where}: fewer than two beats found: no ECG in it (flat, noise, or a QRS under "
+                          f"{floor if floor is not None else 0:g} {units[0]}), or too short.", record=record_path)
+    relative_floor = 0.02 * np.median(np.abs(step_free(first, fs_lead)[peaks]))
+    quality, good, dropped, stretches = assess_lead(
+        first, fs_lead, peaks, missing, floor=floor if floor is not None else relative_floor, min_quality=min_quality)
+    if annotations:
+        good = np.ones(len(peaks), dtype=bool)  # reference beats are kept; their quality is reported
+    elif good.sum() < 2 or good.mean() < 0.5:
+        raise RecordError(
+            f"{where} holds no usable ECG: {int((~good).sum())} of {len(peaks)} detected beats look like noise "
+            f"(median correlation with the median beat {np.nanmedian(quality):.2f}; an ECG's is above 0.9).",
+            record=record_path)
+    notice = None
+    if not annotations and sum(dropped.values()) > 0:
+        seconds = ", ".join(f"{reason} {value:.2g} s" for reason, value in dropped.items() if value > 0)
+        lost = int((~good).sum())
+        notice = (f"{where}: dropped {sum(dropped.values()):.3g} s without usable ECG ({seconds}; at "
+                  f"{_describe(stretches)})" + (f" and the {lost} beat(s) there." if lost else "."))
+    rr = np.diff(peaks) / fs_lead
     rr = np.append(rr, rr[-1])  # the last beat takes its predecessor's RR
     heart_rate = 60.0 / rr
     low, high = heart_rate_range
-    plausible = (heart_rate >= low) & (heart_rate <= high)
-    # Beats within 100 ms of a NaN sample are built from interpolated signal.
-    if missing.any():
-        near_missing = np.convolve(missing, np.ones(2 * int(0.1 * fs_record) + 1), mode="same") > 0
-        plausible &= ~near_missing[peaks]
+    plausible = (heart_rate >= low) & (heart_rate <= high) & good
     target_fs = _KACHUEE["fs"] if layout == "kachuee" else fs
     before, after = int(round(window[0] * target_fs)), int(round(window[1] * target_fs))
     cuts = []
-    for signal in leads_ecg:
-        resampled = _resample(signal, fs_record, target_fs)
-        peaks_target = np.round(peaks * target_fs / fs_record).astype(int).clip(0, len(resampled) - 1)
+    for (signal, _), rate in zip(filled, rates):
+        resampled = _resample(signal, rate, target_fs)
+        peaks_target = np.round(peaks * target_fs / fs_lead).astype(int).clip(0, len(resampled) - 1)
         if layout == "kachuee":
             cuts.append(_cut_kachuee(resampled, peaks_target, target_fs))
         else:
@@ -186,26 +153,29 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
     beats = beats[plausible[kept]]
     selected = kept & plausible
     if len(beats) == 0:
-        raise _RecordError(f"{record_path}: no complete beat with a plausible heart rate ({low}-{high} bpm).")
+        raise RecordError(f"{where}: no complete, usable beat with a plausible heart rate ({low}-{high} bpm).",
+                          record=record_path)
     diagnosis = _diagnosis(record.comments)
     patient = record_path.parent.name if record_path.parent.name.lower().startswith("patient") else record_path.name
     meta = pd.DataFrame({
         "record": str(record_path), "patient": patient, "lead": ",".join(lead_names), "diagnosis": diagnosis,
-        "label": np.full(len(beats), _label(diagnosis)), "r_peak": peaks[selected], "fs": fs_record,
-        "rr": rr[selected], "heart_rate": heart_rate[selected],
+        "label": np.full(len(beats), _label(diagnosis)), "r_peak": peaks[selected], "fs": fs_lead,
+        "rr": rr[selected], "heart_rate": heart_rate[selected], "quality": quality[selected],
     }, columns=_COLUMNS)
-    return beats, meta
+    return beats, meta, notice
 
 
 def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(0.25, 1.25),
-                         annotations=False, heart_rate_range=(30.0, 200.0), errors="raise",
-                         n_jobs=None, verbose=0, as_frame=False):
+                         annotations=False, heart_rate_range=(30.0, 200.0), min_quality=MIN_QUALITY,
+                         allow_non_ecg=False, errors="raise", n_jobs=None, verbose=0, as_frame=False):
     """Cut single heartbeats out of WFDB ECG records.
 
-    For each record: read one lead, fill NaN samples, find R peaks (a
-    vectorised Pan–Tompkins detector refined to the QRS extremum, or the
-    record's ``.atr`` beat annotations), drop beats with implausible heart
-    rates, resample to ``fs`` and cut one row per beat.
+    For each record: read the lead at its own rate (multi-frequency records
+    are not frame-averaged; a multi-segment record is read once through its
+    master header), fill NaN samples, find R peaks (:func:`detect_r_peaks`,
+    or the record's ``.atr`` beat annotations), drop the beats of stretches
+    without usable ECG (noise, flat line, saturation, dropouts) and those with
+    implausible heart rates, resample to ``fs`` and cut one row per beat.
 
     Parameters
     ----------
@@ -238,8 +208,22 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     heart_rate_range : (float, float), default=(30, 200)
         Beats whose instantaneous heart rate (bpm, from the RR interval to the
         next beat) falls outside are dropped.
+    min_quality : float, default=0.5
+        Beats whose quality (correlation with the record's median beat, the
+        best over ±100 ms shifts; ECG beats score 0.9-1, beats found in noise
+        0.1-0.4) is lower are dropped, with the stretch of signal they stand
+        for. Flat, saturated and missing stretches are dropped too; a warning
+        names the record and the seconds dropped. A lead where fewer than half
+        the beats reach ``min_quality`` holds no usable ECG and is an error.
+        With ``annotations=True`` every annotated beat is kept (the quality is
+        still reported).
+    allow_non_ecg : bool, default=False
+        Cut beats from a signal that is not an ECG by its name (PLETH, ABP,
+        RESP, ...) or units (mmHg, NU, Ohm, ...), which is otherwise refused.
     errors : {"raise", "warn"}, default="raise"
-        What a bad record does: raise, or warn and be skipped (the others load).
+        What a bad record does: raise a :class:`~skbvae.exceptions.RecordError`
+        naming the record and what is wrong, or warn and be skipped (the
+        others load).
     n_jobs : int or None, default=None
         Records read in parallel with joblib (None: one process).
     verbose : int, default=0
@@ -253,21 +237,32 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     -------
     X : ndarray or DataFrame of shape (n_beats, n_leads * n_samples)
         One heartbeat per row (all leads, channel-major).
-    meta : pandas.DataFrame of shape (n_beats, 9)
+    meta : pandas.DataFrame of shape (n_beats, 10)
         ``record``, ``patient`` (PTB folder name, else the record name),
         ``lead`` (lead names as the record spells them, comma-separated
         when several), ``diagnosis`` (PTB's ``Reason for admission:``), ``label``
         (1 myocardial infarction, 0 healthy control, NaN otherwise),
-        ``r_peak`` (sample index at the record's rate), ``fs`` (the record's
-        rate, Hz), ``rr`` (s) and ``heart_rate`` (bpm).
+        ``r_peak`` (sample index at the first lead's own rate), ``fs`` (that
+        rate, Hz: ``fs × samples per frame`` of a multi-frequency record),
+        ``rr`` (s), ``heart_rate`` (bpm) and ``quality`` (the beat's
+        correlation with the median beat).
 
     Raises
     ------
     FileNotFoundError
         If ``path`` names no record or folder of records.
-    ValueError
-        For a record that cannot be read or gives no beat (``errors="raise"``,
-        or when every record fails), naming the record.
+    skbvae.exceptions.RecordError
+        A ``ValueError`` for a record that cannot be read or gives no usable
+        beat (``errors="raise"``, or when every record fails), naming the
+        record and what is wrong: a missing or truncated signal file, a
+        sampling rate that is not a number or no ECG's, a missing or non-ECG
+        lead (with the leads that exist), no usable ECG.
+
+    Warns
+    -----
+    RuntimeWarning
+        For the seconds of a record dropped as unusable, and for each record
+        skipped under ``errors="warn"``.
 
     Examples
     --------
@@ -292,25 +287,38 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     leads = list(lead) if isinstance(lead, (list, tuple)) else [lead]
     if not leads:
         raise ValueError("lead must name at least one lead; got an empty list.")
-    records = _record_paths(path)
+    records = record_paths(path)
+
+    if not (isinstance(min_quality, numbers.Real) and -1 <= min_quality <= 1):
+        raise ValueError(f"min_quality must be a correlation in [-1, 1]; got {min_quality!r}.")
 
     def load_one(record_path):
         try:
-            return _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range)
-        except _RecordError as exc:
-            if errors == "raise":
-                raise ValueError(str(exc)) from exc
-            return str(exc)
+            return _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range,
+                                 min_quality, allow_non_ecg)
+        except RecordError as exc:
+            failure = exc
+        except Exception as exc:  # noqa: BLE001 - any failure of one record names that record
+            failure = RecordError(f"{record_path}: failed while cutting beats ({type(exc).__name__}: {exc}).",
+                                  record=record_path)
+            failure.__cause__ = exc
+        if errors == "raise":
+            raise failure
+        return failure
 
     results = Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(load_one)(r) for r in records)
+    # Warnings are given here, not in the workers, so that they reach the caller under n_jobs too.
     loaded = []
     for result in results:
-        if isinstance(result, str):
+        if isinstance(result, RecordError):
             warnings.warn(f"skipped {result}", RuntimeWarning, stacklevel=2)
-        else:
-            loaded.append(result)
+            continue
+        beats, meta, notice = result
+        if notice:
+            warnings.warn(notice, RuntimeWarning, stacklevel=2)
+        loaded.append((beats, meta))
     if not loaded:
-        raise ValueError(f"{path}: none of its {len(records)} record(s) gave a heartbeat.")
+        raise RecordError(f"{path}: none of its {len(records)} record(s) gave a heartbeat (see the warnings).")
     X = np.concatenate([beats for beats, _ in loaded])
     meta = pd.concat([m for _, m in loaded], ignore_index=True)
     if as_frame:

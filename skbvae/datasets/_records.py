@@ -1,0 +1,225 @@
+"""Reading WFDB records the way real databases lay them out, with errors that name the record.
+
+- **Multi-frequency records** (``16x200``, ``516x4``) are read without wfdb's
+  frame smoothing, which would average an ECG sampled 200 times per 1 s
+  frame down to one value a second: each lead comes at its own rate,
+  ``fs × samples per frame``.
+- **Multi-segment records** are read once, through their master header
+  (wfdb joins the segments and maps a variable layout; wfdb 4.3 fails on a
+  fixed-layout record with a ``~`` gap segment, which is then a RecordError);
+  in a folder, the segment and layout headers a master header names are not
+  records of their own.
+- **Everything wfdb reads** (``.dat`` formats, ``.mat``, FLAC) goes through
+  ``wfdb.rdrecord``; what wfdb accepts silently but is wrong is checked first:
+  a sampling-rate field that is not a number (wfdb would take 250 Hz), a rate
+  no ECG has, a signal file shorter than its header says.
+
+Every failure is a :class:`~skbvae.exceptions.RecordError` whose message
+starts with the record's path and says what is wrong in plain words.
+"""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import wfdb
+
+from ..exceptions import RecordError
+from ._rpeaks import FS_RANGE
+
+#: Names of lead II across databases, tried in order when ``lead=None``.
+LEAD_II_NAMES = ("ii", "mlii", "ecg lead ii", "lead ii", "ecg ii", "ecg")
+#: WFDB annotation symbols that mark a beat (PhysioNet's beat annotation codes).
+BEAT_SYMBOLS = frozenset("NLRBAaJSVrFejnE/fQ?")
+# Signals that are not an ECG, by name (pulse oximetry, pressures, respiration,
+# uterine contraction, brain and muscle activity, gases, temperature) ...
+_NOT_ECG_NAME = re.compile(
+    r"^(pleth|ppg|pulse|spo2|sao2|abp|art|ap|bp|nbp|pap|cvp|icp|lap|rap|uap|resp|rsp|resp\w*|uc|toco|"
+    r"eeg\w*|emg\w*|eog\w*|co2|etco2|temp\w*|flow|press\w*)$", re.I)
+# ... and by units (physical units no ECG is recorded in).
+_NOT_ECG_UNITS = {"mmhg", "cmh2o", "kpa", "%", "bpm", "ohm", "nu", "degc", "c", "l/min", "ml", "mmol/l"}
+# Amplitude floor in each ECG unit: 0.05 mV, under any QRS of a real lead.
+_FLOOR = {"mv": 0.05, "uv": 50.0, "µv": 50.0, "μv": 50.0, "v": 5e-5, "nv": 5e4, "": 0.05}
+# Bits per sample of the WFDB formats whose file size follows from the header.
+_BITS = {"8": 8, "16": 16, "24": 24, "32": 32, "61": 16, "80": 8, "160": 16, "212": 12, "310": 32 / 3, "311": 32 / 3}
+
+
+def record_paths(path):
+    """Record paths (without extension) named by a record, a folder or a database root.
+
+    In a folder without a ``RECORDS`` file, the segments (and layout header)
+    of a multi-segment record are loaded through their master header only.
+    """
+    path = Path(path)
+    if path.with_name(path.name + ".hea").is_file():
+        return [path]
+    if path.is_dir():
+        listing = path / "RECORDS"
+        if listing.is_file():
+            names = [line.strip() for line in listing.read_text().splitlines() if line.strip()]
+            return [path / name for name in names]
+        headers = sorted(p.with_suffix("") for p in path.rglob("*.hea"))
+        if headers:
+            segments = set()
+            for header in headers:
+                segments.update(header.parent / name for name in _segment_names(header))
+            return [header for header in headers if header not in segments]
+        raise FileNotFoundError(f"{path}: no WFDB header (.hea) files and no RECORDS file in this folder.")
+    raise FileNotFoundError(f"{path}: no such WFDB record ({path}.hea) or folder.")
+
+
+def _record_line(header_path):
+    for line in Path(header_path).read_text(errors="replace").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            return line.split()
+    return []
+
+
+def _segment_names(record_path):
+    """Segment and layout names listed by a multi-segment master header (none for a single-segment one)."""
+    header = record_path.with_name(record_path.name + ".hea")
+    try:
+        fields = _record_line(header)
+        if not fields or "/" not in fields[0]:
+            return []
+        n_segments = int(fields[0].split("/")[1])
+        lines = [line.split() for line in header.read_text(errors="replace").splitlines()
+                 if line.strip() and not line.lstrip().startswith("#")]
+    except (OSError, ValueError):
+        return []
+    return [fields[0] for fields in lines[1:1 + n_segments] if fields and fields[0] != "~"]
+
+
+def _number(text):
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def _check_sampling_rate(record_path):
+    """Refuse a header whose sampling-rate field wfdb would silently replace by 250 Hz."""
+    header = record_path.with_name(record_path.name + ".hea")
+    try:
+        fields = _record_line(header)
+    except OSError as exc:
+        raise RecordError(f"{record_path}: the header {header} cannot be read ({exc}).", record=record_path) from exc
+    if len(fields) < 2 or not fields[1].isdigit():
+        raise RecordError(f"{record_path}: its header cannot be parsed: the record line {' '.join(fields)!r} does "
+                          "not start with the record name and its number of signals.", record=record_path)
+    if len(fields) < 3:
+        return  # no rate given: WFDB's documented default of 250 Hz applies
+    token = fields[2]
+    # fs[/counter_frequency[(base_counter)]]
+    match = re.fullmatch(r"([0-9.eE+-]+)(/[0-9.eE+-]+(\([0-9.eE+-]+\))?)?", token)
+    if match is None or not np.isfinite(_number(match.group(1))):
+        raise RecordError(
+            f"{record_path}: the sampling-rate field of its header is {token!r}, not a number in Hz "
+            f"(the record line is {' '.join(fields)!r}).", record=record_path)
+
+
+def _check_signal_files(record_path, header):
+    """Compare each signal file's size with what the header promises (sample counts in the message)."""
+    if getattr(header, "file_name", None) is None or not header.sig_len:
+        return
+    files = {}
+    for name, fmt, frame, offset in zip(header.file_name, header.fmt, header.samps_per_frame,
+                                        header.byte_offset or [None] * header.n_sig):
+        info = files.setdefault(name, {"fmts": set(), "frame": 0, "offset": offset or 0})
+        info["fmts"].add(fmt)
+        info["frame"] += frame
+    for name, info in files.items():
+        file = record_path.parent / name
+        if not file.is_file():
+            raise RecordError(f"{record_path}: its signal file {name} is missing.", record=record_path)
+        if len(info["fmts"]) != 1 or next(iter(info["fmts"])) not in _BITS:
+            continue  # compressed or mixed formats: wfdb's own check decides
+        bits = _BITS[next(iter(info["fmts"]))]
+        expected = header.sig_len * info["frame"]
+        found = int((file.stat().st_size - info["offset"]) * 8 // bits)
+        if found < expected:
+            raise RecordError(
+                f"{record_path}: the signal file {name} is truncated: its header promises {header.sig_len} "
+                f"frames ({expected} samples over its signals), the file holds {found} samples.", record=record_path)
+
+
+def read_record(record_path):
+    """The record, each signal at its own rate (a list of 1-D arrays) and each signal's rate in Hz."""
+    record_path = Path(record_path)
+    _check_sampling_rate(record_path)
+    try:
+        header = wfdb.rdheader(str(record_path))
+    except FileNotFoundError as exc:
+        raise RecordError(f"{record_path}: missing file ({exc.filename or exc}).", record=record_path) from exc
+    except Exception as exc:  # wfdb raises many types for a malformed header
+        raise RecordError(f"{record_path}: its header cannot be parsed ({exc}).", record=record_path) from exc
+    if not isinstance(header, wfdb.MultiRecord):
+        _check_signal_files(record_path, header)
+    try:
+        record = wfdb.rdrecord(str(record_path), smooth_frames=False)
+    except FileNotFoundError as exc:
+        raise RecordError(f"{record_path}: missing file ({exc.filename or exc}).", record=record_path) from exc
+    except Exception as exc:  # wfdb raises many types for corrupt or truncated files
+        raise RecordError(f"{record_path}: could not be read as a WFDB record ({exc}).", record=record_path) from exc
+    if record.e_p_signal is None:
+        return record, [np.asarray(s, dtype=float) for s in record.p_signal.T], [float(record.fs)] * record.n_sig
+    frames = record.samps_per_frame or [1] * record.n_sig
+    rates = [float(record.fs) * spf for spf in frames]
+    signals = [np.asarray(s, dtype=float) for s in record.e_p_signal]
+    return record, signals, rates
+
+
+def is_ecg(name, units):
+    """False for a signal that is not an ECG by its name or its units."""
+    return not (_NOT_ECG_NAME.match(name.strip()) or (units or "").strip().lower() in _NOT_ECG_UNITS)
+
+
+def amplitude_floor(units):
+    """0.05 mV in the lead's units, or None for units that are not a voltage."""
+    return _FLOOR.get((units or "").strip().lower())
+
+
+def lead_index(record, record_path, lead, *, allow_non_ecg=False):
+    """Index of ``lead`` (name, index or None for lead II) in the record; refuses non-ECG signals."""
+    names = [name.strip().lower() for name in record.sig_name]
+    if lead is None:
+        index = next((names.index(name) for name in LEAD_II_NAMES if name in names), None)
+        if index is None:
+            raise RecordError(f"{record_path}: no lead II among its leads {record.sig_name}; pass lead=NAME or INDEX.",
+                              record=record_path)
+    elif isinstance(lead, (int, np.integer)):
+        if not 0 <= lead < len(names):
+            raise RecordError(f"{record_path}: lead index {lead} out of range; leads are {record.sig_name}.",
+                              record=record_path)
+        index = int(lead)
+    elif str(lead).strip().lower() in names:
+        index = names.index(str(lead).strip().lower())
+    else:
+        raise RecordError(f"{record_path}: no lead named {lead!r}; available leads: {record.sig_name}.",
+                          record=record_path)
+    units = record.units[index] if record.units else ""
+    if not allow_non_ecg and not is_ecg(record.sig_name[index], units):
+        raise RecordError(
+            f"{record_path}: signal {record.sig_name[index]!r} (units {units!r}) is not an ECG lead; "
+            f"its ECG leads are {[n for n, u in zip(record.sig_name, record.units or []) if is_ecg(n, u)]}. "
+            "Pass allow_non_ecg=True to cut it anyway.", record=record_path)
+    return index
+
+
+def annotated_peaks(record_path, fs_annotation, fs_lead):
+    """Beat annotations of ``record_path.atr`` as sample indices at the lead's rate."""
+    try:
+        annotation = wfdb.rdann(str(record_path), "atr")
+    except FileNotFoundError as exc:
+        raise RecordError(f"{record_path}: annotations=True but there is no {record_path}.atr file.",
+                          record=record_path) from exc
+    symbols = np.asarray(annotation.symbol)
+    samples = np.asarray(annotation.sample)[np.isin(symbols, list(BEAT_SYMBOLS))]
+    return np.round(samples * fs_lead / fs_annotation).astype(int)
+
+
+def check_lead_rate(record_path, name, rate):
+    if not FS_RANGE[0] <= rate <= FS_RANGE[1]:
+        raise RecordError(
+            f"{record_path}: lead {name} is sampled at {rate:g} Hz, which no ECG is "
+            f"(supported: {FS_RANGE[0]:g}-{FS_RANGE[1]:g} Hz); check the header's sampling rate.", record=record_path)

@@ -1,0 +1,243 @@
+"""Messy WFDB records: signal quality, non-ECG leads, every layout, and errors that name the record."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import wfdb
+from wfdb.io.convert.matlab import wfdb_to_mat
+
+from conftest import SHARED_WFDB
+from skbvae import RecordError
+from skbvae.datasets import load_wfdb_heartbeats, make_ecg
+
+
+def write(folder, name, signal, fs=250, *, units=("mV",), names=("II",), gain=1000.0, fmt="16"):
+    signal = np.asarray(signal, dtype=float).reshape(len(signal), -1)
+    wfdb.wrsamp(name, fs=fs, units=list(units), sig_name=list(names), p_signal=signal, fmt=[fmt] * len(names),
+                adc_gain=[gain] * len(names), baseline=[0] * len(names), write_dir=str(folder))
+    return folder / name
+
+
+def quiet_load(*args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_wfdb_heartbeats(*args, **kwargs)
+
+
+# ------------------------------------------------------------------ signal quality
+def test_quality_column_is_high_on_a_clean_record(tmp_path):
+    ecg, _ = make_ecg(30.0, fs=250, random_state=0)
+    _, meta = load_wfdb_heartbeats(write(tmp_path, "clean", ecg))
+    assert meta["quality"].min() > 0.9
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_white_noise_gives_no_beats_but_an_error(tmp_path, seed):
+    noise = np.random.default_rng(seed).standard_normal(60 * 250)
+    with pytest.raises(RecordError, match="noise: lead II holds no usable ECG: .* look like noise"):
+        load_wfdb_heartbeats(write(tmp_path, "noise", noise))
+
+
+def test_noise_at_quantisation_level_gives_no_beats(tmp_path):
+    tiny = 1e-3 * np.random.default_rng(0).standard_normal(30 * 250)  # 1 µV: under the 0.05 mV floor
+    with pytest.raises(RecordError, match=r"fewer than two beats found: no ECG in it .*under 0.05 mV"):
+        load_wfdb_heartbeats(write(tmp_path, "tiny", tiny, gain=1e5))
+
+
+def test_errors_warn_skips_a_lead_without_ecg(tmp_path):
+    ecg, _ = make_ecg(30.0, fs=250, random_state=0)
+    write(tmp_path, "good", ecg)
+    write(tmp_path, "noise", np.random.default_rng(0).standard_normal(30 * 250))
+    with pytest.warns(RuntimeWarning, match=r"skipped .*noise: lead II holds no usable ECG"):
+        _, meta = load_wfdb_heartbeats(tmp_path, errors="warn")
+    assert meta["record"].str.endswith("good").all()
+
+
+@pytest.mark.parametrize("kind, reason", [("noise_bursts", "noise"), ("dropouts", "flat")])
+def test_unusable_stretches_are_dropped_with_a_warning_naming_the_seconds(tmp_path, kind, reason):
+    ecg, r_peaks, events = make_ecg(120.0, fs=250, random_state=0, return_events=True, **{kind: 3})
+    path = write(tmp_path, "messy", ecg)
+    with pytest.warns(RuntimeWarning, match=rf"messy: lead II: dropped [0-9.]+ s without usable ECG \(.*{reason}"):
+        _, meta = load_wfdb_heartbeats(path)
+    found_peaks = meta["r_peak"].to_numpy()
+    # Beats kept are real R peaks (a few in a burst may be: the ECG goes on under the noise).
+    assert np.mean(np.abs(found_peaks[:, None] - r_peaks[None, :]).min(axis=1) <= 5) >= 0.99
+    for row in events.itertuples():
+        inside = found_peaks[(found_peaks > row.start) & (found_peaks < row.stop)]
+        assert kind == "noise_bursts" or len(inside) == 0
+    outside = np.ones(len(ecg), dtype=bool)
+    for row in events.itertuples():
+        outside[max(0, row.start - 125):row.stop + 125] = False
+    kept = r_peaks[(r_peaks > 125) & (r_peaks < len(ecg) - 400)]
+    kept = kept[outside[kept]]
+    found = np.abs(kept[:, None] - meta["r_peak"].to_numpy()[None, :]).min(axis=1) <= 37
+    assert found.mean() >= 0.97
+
+
+def test_saturation_is_dropped(tmp_path):
+    ecg, _ = make_ecg(60.0, fs=250, random_state=0)
+    ecg[5000:6000] = 3.0  # the amplifier held at its rail for 4 s
+    ecg = np.minimum(ecg, 3.0)
+    with pytest.warns(RuntimeWarning, match=r"saturated|flat"):
+        _, meta = load_wfdb_heartbeats(write(tmp_path, "rail", ecg))
+    assert not ((meta["r_peak"] > 5000) & (meta["r_peak"] < 6000)).any()
+
+
+def test_min_quality_and_annotations_keep_beats(tmp_path):
+    ecg, _, events = make_ecg(60.0, fs=250, random_state=0, return_events=True, noise_bursts=3)
+    path = write(tmp_path, "messy", ecg)
+    _, default = quiet_load(path)
+    _, everything = quiet_load(path, min_quality=-1.0)
+    assert len(everything) > len(default)
+    with pytest.raises(ValueError, match="min_quality must be a correlation"):
+        load_wfdb_heartbeats(path, min_quality=2)
+
+
+# ------------------------------------------------------------------ non-ECG leads
+@pytest.mark.parametrize("name, units", [("PLETH", "NU"), ("ABP", "mmHg"), ("Resp", "Ohm"), ("signal", "mmHg")])
+def test_signals_that_are_not_ecg_are_refused_unless_asked(tmp_path, name, units):
+    ecg, _ = make_ecg(30.0, fs=250, random_state=0)
+    path = write(tmp_path, "icu", np.column_stack([ecg, ecg]), units=("mV", units), names=("II", name))
+    with pytest.raises(RecordError, match=rf"signal '{name}' \(units '{units}'\) is not an ECG lead; "
+                                          r"its ECG leads are \['II'\]. Pass allow_non_ecg=True"):
+        load_wfdb_heartbeats(path, lead=name)
+    X, meta = load_wfdb_heartbeats(path, lead=name, allow_non_ecg=True)
+    assert len(X) > 0 and (meta["lead"] == name).all()
+
+
+# ------------------------------------------------------------------ layouts
+def test_multi_frequency_record_is_read_at_the_ecg_rate(tmp_path):
+    # Like test_generator_2: 1 frame per second, the ECG 250 samples per frame, a slow signal 1.
+    ecg, r_peaks = make_ecg(60.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
+    slow = np.linspace(0, 1, 60)
+    wfdb.wrsamp("multi", fs=1, units=["mV", "NU"], sig_name=["ECG", "slow"], e_p_signal=[ecg, slow],
+                samps_per_frame=[250, 1], fmt=["16", "16"], adc_gain=[1000.0, 1000.0], baseline=[0, 0],
+                write_dir=str(tmp_path))
+    X, meta = quiet_load(tmp_path / "multi", lead="ECG")
+    assert (meta["fs"] == 250).all() and 56 <= len(X) <= 60
+    assert np.abs(meta["r_peak"].to_numpy()[:, None] - r_peaks[None, :]).min(axis=1).max() <= 2
+    assert meta["heart_rate"].median() == pytest.approx(60, abs=1)
+
+
+def test_multi_segment_record_is_loaded_once_through_its_master_header(tmp_path):
+    parts = []
+    for k in range(3):
+        ecg, _ = make_ecg(20.0, fs=250, random_state=k)
+        write(tmp_path, f"seg_{k + 1}", ecg)
+        parts.append(ecg)
+    (tmp_path / "master.hea").write_text("master/3 1 250 15000\nseg_1 5000\nseg_2 5000\nseg_3 5000\n")
+    X, meta = quiet_load(tmp_path)  # the folder: master, segments and all
+    single, _ = quiet_load(tmp_path / "master")
+    assert set(meta["record"].str.rsplit("/", n=1).str[-1]) == {"master"}
+    assert len(X) == len(single)
+    # about 3 x 20 s of beats at 72 bpm, each once
+    assert 60 <= len(X) <= 75
+    assert meta["r_peak"].max() > 10000 and meta["r_peak"].is_unique
+
+
+def test_mat_records_are_read(tmp_path, monkeypatch):
+    ecg, _ = make_ecg(20.0, fs=250, random_state=0)
+    write(tmp_path, "rec", ecg)
+    monkeypatch.chdir(tmp_path)
+    wfdb_to_mat("rec")  # writes recm.mat and recm.hea
+    X, meta = load_wfdb_heartbeats(tmp_path / "recm")
+    reference, _ = load_wfdb_heartbeats(tmp_path / "rec")
+    np.testing.assert_allclose(X, reference, atol=1e-3)
+
+
+# ------------------------------------------------------------------ errors that name the record
+def test_sampling_rate_garbage_and_implausible(tmp_path):
+    ecg, _ = make_ecg(20.0, fs=250, random_state=0)
+    path = write(tmp_path, "rec", ecg)
+    header = (tmp_path / "rec.hea").read_text().splitlines()
+    fields = header[0].split()
+    (tmp_path / "rec.hea").write_text("\n".join([" ".join(fields[:2] + ["2S0"] + fields[3:])] + header[1:]) + "\n")
+    with pytest.raises(RecordError, match=r"rec: the sampling-rate field of its header is '2S0', not a number in Hz"):
+        load_wfdb_heartbeats(path)
+    (tmp_path / "rec.hea").write_text("\n".join([" ".join(fields[:2] + ["5"] + fields[3:])] + header[1:]) + "\n")
+    with pytest.raises(RecordError, match=r"rec: lead II is sampled at 5 Hz, which no ECG is"):
+        load_wfdb_heartbeats(path)
+
+
+def test_scipy_failures_are_record_errors_and_warn_skips_them(tmp_path, monkeypatch):
+    ecg, _ = make_ecg(20.0, fs=250, random_state=0)
+    write(tmp_path, "a", ecg)
+    write(tmp_path, "b", ecg)
+    import skbvae.datasets._wfdb as loader
+
+    original = loader.detect_r_peaks
+
+    def fails_on_b(signal, fs, **kwargs):
+        if len(calls) == 1:
+            raise np.linalg.LinAlgError("boom")
+        calls.append(1)
+        return original(signal, fs, **kwargs)
+
+    calls = []
+    monkeypatch.setattr(loader, "detect_r_peaks", fails_on_b)
+    with pytest.warns(RuntimeWarning, match=r"skipped .*b: failed while cutting beats \(LinAlgError: boom\)"):
+        _, meta = load_wfdb_heartbeats(tmp_path, errors="warn")
+    assert meta["record"].str.endswith("a").all()
+
+
+def test_missing_lead_lists_the_leads_and_record_error_is_a_value_error(tmp_path):
+    ecg, _ = make_ecg(20.0, fs=250, random_state=0)
+    path = write(tmp_path, "rec", ecg)
+    with pytest.raises(ValueError, match=r"rec: no lead named 'v9'; available leads: \['II'\]") as info:
+        load_wfdb_heartbeats(path, lead="v9")
+    assert isinstance(info.value, RecordError) and info.value.record == path
+    again = pickle.loads(pickle.dumps(info.value))  # crosses joblib's process boundary intact
+    assert str(again) == str(info.value) and again.record == path
+
+
+def test_all_nan_lead(tmp_path):
+    path = write(tmp_path, "rec", np.full(5000, np.nan))
+    with pytest.raises(RecordError, match="lead II holds only missing"):
+        load_wfdb_heartbeats(path)
+
+
+# ------------------------------------------------------------------ the shared messy records
+def shared(name):
+    path = SHARED_WFDB / name
+    return pytest.param(path, marks=pytest.mark.skipif(not path.with_name(path.name + ".hea").is_file(),
+                                                       reason="shared/data/wfdb not present"))
+
+
+@pytest.mark.parametrize("path", [shared("v102s")])
+def test_tall_t_waves_v102s_give_the_true_rate(path):
+    X, meta = quiet_load(path)
+    assert 470 <= len(X) <= 520 and 95 <= meta["heart_rate"].median() <= 105
+
+
+@pytest.mark.parametrize("path", [shared("multi-segment/fixed1/v102s")])
+def test_multi_segment_fixed1_gives_each_beat_once(path):
+    X, _ = quiet_load(path.parent)
+    single, _ = quiet_load(path.parents[2] / "v102s")
+    assert len(X) == pytest.approx(3 * len(single), abs=15)
+
+
+@pytest.mark.parametrize("path", [shared("p10143")])
+def test_p10143_fecg_has_no_ecg(path):
+    with pytest.raises(RecordError, match="lead FECG holds no usable ECG"):
+        load_wfdb_heartbeats(path, lead="FECG")
+
+
+@pytest.mark.parametrize("path", [shared("test_generator_2")])
+def test_test_generator_2_is_read_at_200_hz(path):
+    X, meta = quiet_load(path)
+    assert 590 <= len(X) <= 600 and (meta["fs"] == 200).all()
+    assert meta["heart_rate"].median() == pytest.approx(60, abs=1)
+
+
+@pytest.mark.parametrize("path", [shared("v102s")])
+def test_pleth_is_refused(path):
+    with pytest.raises(RecordError, match="'PLETH' .* is not an ECG lead"):
+        load_wfdb_heartbeats(path, lead="PLETH")
+
+
+@pytest.mark.parametrize("path", [shared("mixedsignals")])
+def test_mixedsignals_ecg_at_its_own_rate(path):
+    X, meta = quiet_load(path)
+    assert meta["fs"].iloc[0] == pytest.approx(249.89, abs=0.01) and 370 <= len(X) <= 395
