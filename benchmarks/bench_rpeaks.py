@@ -1,0 +1,189 @@
+"""R-peak detection: skbvae against wfdb's XQRS and GQRS, on real and misbehaving synthetic records.
+
+Real records (``--wfdb``, default ``../shared/data/wfdb``): every record there
+that has an ECG lead. The reference is the ``.atr`` beat annotations where
+they exist (MIT-BIH 100), else the beats on which XQRS and GQRS agree within
+150 ms (their consensus), which is only as good as they are: read the beat
+counts and rates beside it, and look at the signal where they disagree.
+
+Synthetic records: :func:`skbvae.datasets.make_ecg` with each misbehaviour at
+a known place (5 min, 250 and 500 Hz, seeds 0-2). Beats inside noise bursts
+and dropouts (±200 ms) cannot be found and are left out of the reference and
+of the detections alike; every other beat counts.
+
+For each detector: beats found, sensitivity (Se, % of reference beats found
+within 150 ms), positive predictivity (+P, % of detections that are reference
+beats), median heart rate and time. ``loader`` is ``load_wfdb_heartbeats``
+end to end on the same signal written with ``wfdb.wrsamp`` (detection, then
+the quality check that drops noise; window beats that leave the record are
+not counted as missed).
+
+    python benchmarks/bench_rpeaks.py [--wfdb ../shared/data/wfdb] [--quick]
+"""
+
+import argparse
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import wfdb
+from wfdb import processing
+
+from skbvae.datasets import detect_r_peaks, load_wfdb_heartbeats, make_ecg
+from skbvae.datasets._artefacts import readable_mask
+from skbvae.datasets._records import BEAT_SYMBOLS, is_ecg, read_record
+
+TOLERANCE_S = 0.15
+CASES = {
+    "clean": {},
+    "tall T waves (1 mV)": {"t_amplitude": 1.0},
+    "tall T waves, 110 bpm": {"t_amplitude": 1.0, "heart_rate": 110},
+    "rectangles (40/min)": {"rectangles": 40},
+    "baseline jumps (6/min)": {"baseline_jumps": 6},
+    "noise bursts (3/min)": {"noise_bursts": 3},
+    "dropouts (3/min)": {"dropouts": 3},
+    "all of them": {"t_amplitude": 0.8, "rectangles": 40, "baseline_jumps": 6, "noise_bursts": 2, "dropouts": 2},
+}
+# Real records and the lead to read (None: lead II under its usual names).
+REAL = [("100", "MLII"), ("100", "V5"), ("s0010_re", "ii"), ("v102s", "II"), ("v102s", "V"),
+        ("p10143", "FECG"), ("test_generator_2", "ECG"), ("mixedsignals", "II"), ("3000003_0003", "II"),
+        ("test01_00s", "ECG 1"), ("100_3chan", "II"), ("multi-segment/041s/041s", "III"),
+        ("multi-segment/041s/041s", "I"), ("multi-segment/fixed1/v102s", "II")]
+
+
+def match(detected, reference, fs):
+    """Sensitivity and positive predictivity (%) with a ±150 ms tolerance."""
+    detected, reference = np.sort(np.asarray(detected)), np.sort(np.asarray(reference))
+    if len(reference) == 0 or len(detected) == 0:
+        return (np.nan if len(reference) == 0 else 0.0), (np.nan if len(detected) == 0 else 0.0)
+
+    def found(a, b):
+        index = np.searchsorted(b, a).clip(1, len(b) - 1)
+        return np.minimum(np.abs(a - b[index - 1]), np.abs(a - b[index])) <= TOLERANCE_S * fs
+    return 100 * found(reference, detected).mean(), 100 * found(detected, reference).mean()
+
+
+def detectors(ecg, fs):
+    filled = np.nan_to_num(ecg, nan=float(np.nanmedian(ecg)))  # xqrs and gqrs do not take NaN
+    return {
+        "skbvae": lambda: detect_r_peaks(ecg, fs),
+        "xqrs": lambda: processing.xqrs_detect(filled, fs, verbose=False),
+        "gqrs": lambda: processing.gqrs_detect(filled, fs),
+    }
+
+
+def run(ecg, fs):
+    out = {}
+    for name, detect in detectors(ecg, fs).items():
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            peaks = np.asarray(detect(), dtype=int)
+        out[name] = (peaks, time.perf_counter() - start)
+    return out
+
+
+def loader_peaks(ecg, fs, folder, name="case"):
+    wfdb.wrsamp(name, fs=fs, units=["mV"], sig_name=["II"], p_signal=ecg[:, None], fmt=["16"],
+                adc_gain=[1000.0], baseline=[0], write_dir=folder)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            _, meta = load_wfdb_heartbeats(f"{folder}/{name}", window=(0.0, 0.01))
+        except ValueError:
+            return np.array([], dtype=int)
+    return meta["r_peak"].to_numpy()
+
+
+def rate(peaks, fs):
+    return 60 * fs / np.median(np.diff(peaks)) if len(peaks) > 2 else np.nan
+
+
+def row(label, reference, results, fs):
+    cells = [label, f"{len(reference)}"]
+    for name, (peaks, seconds) in results.items():
+        se, pp = match(peaks, reference, fs)
+        cells.append(f"{len(peaks)} / {se:.2f} / {pp:.2f} / {rate(peaks, fs):.0f} / {seconds:.3f}")
+    print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def synthetic(seeds, rates):
+    names = ["skbvae", "xqrs", "gqrs", "loader"]
+    print("\n### Synthetic records (make_ecg, 5 min; cells: beats / Se % / +P % / bpm / s)\n")
+    print("| case, fs, seed | reference beats | " + " | ".join(names) + " |")
+    print("|" + " --- |" * (2 + len(names)))
+    with tempfile.TemporaryDirectory() as folder:
+        for case, options in CASES.items():
+            for fs in rates:
+                for seed in seeds:
+                    ecg, r_peaks, events = make_ecg(300.0, fs=fs, random_state=seed, return_events=True, **options)
+                    readable = readable_mask(len(ecg), events, int(0.2 * fs))
+                    reference = r_peaks[readable[r_peaks]]
+                    results = run(ecg, fs)
+                    start = time.perf_counter()
+                    results["loader"] = (loader_peaks(ecg, fs, folder), time.perf_counter() - start)
+                    results = {k: (p[readable[p]] if len(p) else p, t) for k, (p, t) in results.items()}
+                    row(f"{case}, {fs} Hz, seed {seed}", reference, results, fs)
+
+
+def real(root):
+    print(f"\n### Real records ({root}; cells: beats / Se % / +P % / bpm / s)\n")
+    print("| record, lead | reference | skbvae | xqrs | gqrs |")
+    print("| --- | --- | --- | --- | --- |")
+    for name, lead in REAL:
+        path = root / name
+        if not path.with_name(path.name + ".hea").is_file():
+            continue
+        record, signals, rates = read_record(path)
+        lead_at = [s.strip().lower() for s in record.sig_name].index(lead.lower())
+        ecg, fs = signals[lead_at], rates[lead_at]
+        results = run(ecg, fs)
+        if path.with_name(path.name + ".atr").is_file():
+            annotation = wfdb.rdann(str(path), "atr")
+            reference = annotation.sample[np.isin(annotation.symbol, list(BEAT_SYMBOLS))]
+            label = f".atr ({len(reference)})"
+        else:
+            xqrs, gqrs = results["xqrs"][0], results["gqrs"][0]
+            if len(xqrs) and len(gqrs):
+                index = np.searchsorted(gqrs, xqrs).clip(1, len(gqrs) - 1)
+                near = np.minimum(np.abs(xqrs - gqrs[index - 1]), np.abs(xqrs - gqrs[index])) <= TOLERANCE_S * fs
+                reference = xqrs[near]
+            else:
+                reference = np.array([], dtype=int)
+            label = f"xqrs+gqrs ({len(reference)})"
+        units = (record.units or [""] * record.n_sig)[lead_at]
+        note = "" if is_ecg(record.sig_name[lead_at], units) else " (not ECG)"
+        cells = [f"{name} {lead}, {fs:g} Hz{note}", label]
+        for detector, (peaks, seconds) in results.items():
+            se, pp = match(peaks, reference, fs)
+            cells.append(f"{len(peaks)} / {se:.1f} / {pp:.1f} / {rate(peaks, fs):.0f} / {seconds:.3f}")
+        print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def speed():
+    ecg, _ = make_ecg(1800.0, fs=360, heart_rate=75, random_state=0)
+    results = run(ecg, 360)
+    times = {name: seconds for name, (_, seconds) in results.items()}
+    print(f"\n30 minutes at 360 Hz: skbvae {times['skbvae']:.3f} s, xqrs {times['xqrs']:.3f} s "
+          f"({times['xqrs'] / times['skbvae']:.0f}x skbvae), gqrs {times['gqrs']:.3f} s "
+          f"({times['gqrs'] / times['skbvae']:.0f}x skbvae)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wfdb", default=str(Path(__file__).parents[1] / ".." / "shared" / "data" / "wfdb"))
+    parser.add_argument("--quick", action="store_true", help="one seed at 250 Hz only")
+    args = parser.parse_args()
+    speed()
+    root = Path(args.wfdb)
+    if root.is_dir():
+        real(root)
+    else:
+        print(f"\n(no real records at {root}; pass --wfdb)")
+    synthetic([0] if args.quick else [0, 1, 2], [250] if args.quick else [250, 500])
+
+
+if __name__ == "__main__":
+    main()
