@@ -4,9 +4,9 @@
   frame smoothing, which would average an ECG sampled 200 times per 1 s
   frame down to one value a second: each lead comes at its own rate,
   ``fs × samples per frame``.
-- **Multi-segment records** are read once, through their master header
-  (wfdb joins the segments and maps a variable layout; wfdb 4.3 fails on a
-  fixed-layout record with a ``~`` gap segment, which is then a RecordError);
+- **Multi-segment records** are read once, through their master header,
+  segment by segment (each at its own rates; gaps ``~`` and signals a
+  variable layout's segment lacks become NaN);
   in a folder, the segment and layout headers a master header names are not
   records of their own.
 - **Everything wfdb reads** (``.dat`` formats, ``.mat``, FLAC) goes through
@@ -20,6 +20,7 @@ starts with the record's path and says what is wrong in plain words.
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import wfdb
@@ -153,8 +154,9 @@ def read_record(record_path):
         raise RecordError(f"{record_path}: missing file ({exc.filename or exc}).", record=record_path) from exc
     except Exception as exc:  # wfdb raises many types for a malformed header
         raise RecordError(f"{record_path}: its header cannot be parsed ({exc}).", record=record_path) from exc
-    if not isinstance(header, wfdb.MultiRecord):
-        _check_signal_files(record_path, header)
+    if isinstance(header, wfdb.MultiRecord):
+        return _read_segments(record_path, header)
+    _check_signal_files(record_path, header)
     try:
         record = wfdb.rdrecord(str(record_path), smooth_frames=False)
     except FileNotFoundError as exc:
@@ -167,6 +169,53 @@ def read_record(record_path):
     rates = [float(record.fs) * spf for spf in frames]
     signals = [np.asarray(s, dtype=float) for s in record.e_p_signal]
     return record, signals, rates
+
+
+def _read_segments(record_path, header):
+    """A multi-segment record joined signal by signal: gaps (``~``) and absent signals become NaN.
+
+    wfdb's own join (``m2s``) cannot keep each signal's samples per frame and
+    fails on gap segments, so the segments are read one by one, each at its
+    own rates, and placed end to end by name. A variable layout's first
+    segment (length 0, ``*_layout``) names the signals.
+    """
+    segments, layouts = [], []
+    for name, length in zip(header.seg_name, header.seg_len):
+        if name == "~":
+            segments.append((None, int(length)))
+        elif int(length) == 0:  # a variable layout's header: signal names, no samples
+            layout = wfdb.rdheader(str(record_path.parent / name))
+            rates = [float(layout.fs) * spf for spf in (layout.samps_per_frame or [1] * layout.n_sig)]
+            layouts.append((layout, None, rates))
+        else:
+            segments.append((read_record(record_path.parent / name), int(length)))
+    known = layouts + [part for part, _ in segments if part is not None]
+    if len(known) == len(layouts):
+        raise RecordError(f"{record_path}: its segments hold no signal (only gaps).", record=record_path)
+    names, units, spf, comments = [], [], {}, []
+    for segment, _, rates in known:
+        comments.extend(segment.comments or [])
+        for i, name in enumerate(segment.sig_name):
+            if name not in names:
+                names.append(name)
+                units.append(segment.units[i] if segment.units else "")
+                spf[name] = int(round(rates[i] / float(header.fs)))
+    joined = {name: [] for name in names}
+    for part, length in segments:
+        present = {}
+        if part is not None:
+            segment, signals, _ = part
+            present = {name: signal for name, signal in zip(segment.sig_name, signals)}
+        for name in names:
+            # A segment that lacks the signal (or a gap) holds NaN for its length.
+            block = present.get(name)
+            if block is None or len(block) != length * spf[name]:
+                block = np.full(length * spf[name], np.nan) if block is None else block[:length * spf[name]]
+            joined[name].append(np.asarray(block, dtype=float))
+    record = SimpleNamespace(record_name=header.record_name, fs=float(header.fs), n_sig=len(names),
+                             sig_name=names, units=units, comments=comments or list(header.comments or []),
+                             samps_per_frame=[spf[name] for name in names])
+    return record, [np.concatenate(joined[name]) for name in names], [float(header.fs) * spf[name] for name in names]
 
 
 def is_ecg(name, units):

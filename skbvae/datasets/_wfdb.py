@@ -39,6 +39,20 @@ def _read_leads(record_path, leads, allow_non_ecg):
     return record, names, [signals[i] for i in indices], [rates[i] for i in indices], units
 
 
+def _rr_intervals(peaks, unusable):
+    """Samples from each beat to the next; across a dropped stretch, and for the last beat, the previous one's.
+
+    An interval that spans a dropout or a noise burst is not an RR interval
+    (the beats between were lost), so it would give an implausible rate.
+    """
+    rr = np.diff(peaks).astype(float)
+    lost = np.cumsum(unusable)
+    rr[lost[peaks[1:]] - lost[peaks[:-1]] > 0] = np.nan
+    rr = np.append(rr, np.nan)
+    previous = np.concatenate([[np.nan], rr[:-1]])
+    return np.where(np.isnan(rr), previous, rr)
+
+
 def _describe(stretches, limit=3):
     shown = ", ".join(f"{start:.2f}-{stop:.2f} s {reason}" for start, stop, reason in stretches[:limit])
     return shown + (f" and {len(stretches) - limit} more" if len(stretches) > limit else "")
@@ -112,11 +126,16 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
         peaks = detect_r_peaks(np.where(missing, np.nan, first), fs_lead, min_amplitude=floor)
     where = f"{record_path}: lead {lead_names[0]}"
     if len(peaks) < 2:
-        raise RecordError(f"{where}: fewer than two beats found: no ECG in it (flat, noise, or a QRS under "
-                          f"{floor if floor is not None else 0:g} {units[0]}), or too short.", record=record_path)
-    relative_floor = 0.02 * np.median(np.abs(step_free(first, fs_lead)[peaks]))
-    quality, good, dropped, stretches = assess_lead(
-        first, fs_lead, peaks, missing, floor=floor if floor is not None else relative_floor, min_quality=min_quality)
+        under = f" or a QRS under {floor:g} {units[0]}" if floor is not None else ""
+        raise RecordError(f"{where}: fewer than two beats found: no ECG in it (flat, noise{under}), or too short.",
+                          record=record_path)
+    if floor is None:  # units that are not a voltage: 2 % of the typical R amplitude
+        floor = 0.02 * np.median(np.abs(step_free(first, fs_lead)[peaks]))
+    quality, good, dropped, stretches, masks = assess_lead(first, fs_lead, peaks, missing, floor=floor,
+                                                           min_quality=min_quality)
+    # Annotated beats are the reference: only signal that is really gone breaks their RR intervals.
+    lost = [reason for reason in masks if not (annotations and reason == "noise")]
+    unusable = np.logical_or.reduce([masks[reason] for reason in lost])
     if annotations:
         good = np.ones(len(peaks), dtype=bool)  # reference beats are kept; their quality is reported
     elif good.sum() < 2 or good.mean() < 0.5:
@@ -130,8 +149,7 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
         lost = int((~good).sum())
         notice = (f"{where}: dropped {sum(dropped.values()):.3g} s without usable ECG ({seconds}; at "
                   f"{_describe(stretches)})" + (f" and the {lost} beat(s) there." if lost else "."))
-    rr = np.diff(peaks) / fs_lead
-    rr = np.append(rr, rr[-1])  # the last beat takes its predecessor's RR
+    rr = _rr_intervals(peaks, unusable) / fs_lead
     heart_rate = 60.0 / rr
     low, high = heart_rate_range
     plausible = (heart_rate >= low) & (heart_rate <= high) & good
