@@ -25,7 +25,6 @@ import argparse
 import time
 import warnings
 
-import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 from sklearn.exceptions import ConvergenceWarning
