@@ -130,8 +130,8 @@ def synthetic(seeds, rates):
 
 def real(root):
     print(f"\n### Real records ({root}; cells: beats / Se % / +P % / bpm / s)\n")
-    print("| record, lead | reference | skbvae | xqrs | gqrs |")
-    print("| --- | --- | --- | --- | --- |")
+    print("| record, lead | reference | skbvae | xqrs | gqrs | load_wfdb_heartbeats |")
+    print("| --- | --- | --- | --- | --- | --- |")
     for name, lead in REAL:
         path = root / name
         if not path.with_name(path.name + ".hea").is_file():
@@ -159,7 +159,21 @@ def real(root):
         for detector, (peaks, seconds) in results.items():
             se, pp = match(peaks, reference, fs)
             cells.append(f"{len(peaks)} / {se:.1f} / {pp:.1f} / {rate(peaks, fs):.0f} / {seconds:.3f}")
+        cells.append(loader_summary(path, lead))
         print("| " + " | ".join(cells) + " |", flush=True)
+
+
+def loader_summary(path, lead):
+    """What the loader makes of the record: beats and rate, seconds dropped, or the error it raises."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            _, meta = load_wfdb_heartbeats(path, lead=lead)
+        except ValueError as exc:
+            return "error: " + str(exc).split(": ", 1)[-1].split(" (")[0]
+    dropped = [str(w.message) for w in caught if "without usable ECG" in str(w.message)]
+    seconds = dropped[0].split("dropped ")[1].split(" s ")[0] + " s dropped" if dropped else "nothing dropped"
+    return f"{len(meta)} beats, {meta['heart_rate'].median():.1f} bpm, {seconds}"
 
 
 def speed():

@@ -20,7 +20,7 @@ ICU and Holter records need:
 
 Detection runs at 250 Hz at most (faster records are decimated for it, then
 refined at their own rate); a python loop visits the few energy maxima per
-second, not the samples, so a 30-minute record at 360 Hz takes ~0.13 s (15×
+second, not the samples, so a 30-minute record at 360 Hz takes ~0.1 s (19×
 faster than wfdb's XQRS, ``benchmarks/bench_rpeaks.py``).
 """
 
