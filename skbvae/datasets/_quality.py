@@ -27,9 +27,9 @@ _FLAT_S, _SATURATION_S = 0.5, 0.05
 REASONS = ("missing", "flat", "saturated", "noise")
 
 
-def _views(ecg, fs):
+def _views(ecg, fs, clean):
     sos = signal.butter(2, [0.5, min(40.0, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
-    return signal.sosfiltfilt(sos, ecg), step_free(ecg, fs)
+    return signal.sosfiltfilt(sos, ecg), clean
 
 
 def _template_correlation(view, usable, peaks, before, after, shift):
@@ -59,13 +59,14 @@ def _template_correlation(view, usable, peaks, before, after, shift):
     return best
 
 
-def beat_quality(ecg, fs, peaks, usable=None):
+def beat_quality(ecg, fs, peaks, usable=None, clean=None):
     """Correlation of each beat with the median beat, in [-1, 1].
 
     ``ecg`` is one NaN-free lead and ``peaks`` its R peaks (sample indices).
     Only the ``usable`` samples (default: all) of each window count, so a
     beat next to a dropout is judged on its own signal. NaN where the window
-    leaves the signal or is mostly unusable.
+    leaves the signal or is mostly unusable. ``clean`` is ``step_free(ecg,
+    fs)`` when the caller has it already.
     """
     before, after, shift = int(_WINDOW_S[0] * fs), int(_WINDOW_S[1] * fs), int(_SHIFT_S * fs)
     peaks = np.asarray(peaks, dtype=int)
@@ -73,7 +74,7 @@ def beat_quality(ecg, fs, peaks, usable=None):
     inside = (peaks - before - shift >= 0) & (peaks + after + shift <= len(ecg))
     quality = np.full(len(peaks), np.nan)
     if inside.sum() >= 2:
-        views = _views(ecg, fs)
+        views = _views(ecg, fs, step_free(ecg, fs) if clean is None else clean)
         quality[inside] = np.fmax(*[_template_correlation(v, usable, peaks[inside], before, after, shift)
                                     for v in views])
     return quality
@@ -107,7 +108,7 @@ def unusable_samples(ecg, fs, missing, floor):
     return {"missing": missing, "flat": flat, "saturated": saturated}
 
 
-def ectopic_beats(ecg, fs, peaks, bad):
+def ectopic_beats(clean, fs, peaks, bad):
     """Beats unlike the median beat that are still beats: a lone ectopic (PVC) amid clean ones.
 
     Template correlation cannot tell a premature ventricular beat (0.09 on
@@ -115,17 +116,16 @@ def ectopic_beats(ecg, fs, peaks, bad):
     beat alone. A low-quality beat counts as ectopic when both neighbours are
     good, its QRS is at least half the median beat's, and the 250 ms before
     it are as quiet as before the good beats (at most twice their 5-15 Hz
-    RMS).
+    RMS). ``clean`` is the lead's step-free signal (:func:`step_free`).
     """
     ectopic = np.zeros(len(peaks), dtype=bool)
     lone = np.flatnonzero(bad[1:-1] & ~bad[:-2] & ~bad[2:]) + 1 if len(peaks) >= 3 else np.array([], int)
     if len(lone) == 0 or (~bad).sum() < 3:
         return ectopic
-    clean = step_free(ecg, fs)
     sos = signal.butter(2, [5.0, min(15.0, 0.45 * fs)], btype="bandpass", fs=fs, output="sos")
     band = signal.sosfiltfilt(sos, clean)
     half, quiet = int(0.06 * fs), (int(0.4 * fs), int(0.15 * fs))
-    valid = (peaks - quiet[0] >= 0) & (peaks + half < len(ecg))
+    valid = (peaks - quiet[0] >= 0) & (peaks + half < len(clean))
 
     def amplitude(i):
         part = clean[peaks[i] - half:peaks[i] + half + 1]
@@ -169,11 +169,13 @@ def assess_lead(ecg, fs, peaks, missing, *, floor, min_quality=MIN_QUALITY):
         Per reason in :data:`REASONS`, a boolean mask over the samples.
     """
     masks = unusable_samples(ecg, fs, missing, floor)
-    quality = beat_quality(ecg, fs, peaks, usable=~np.logical_or.reduce(list(masks.values())))
+    # One step-free signal serves the quality views and the ectopic-beat check.
+    clean = step_free(ecg, fs)
+    quality = beat_quality(ecg, fs, peaks, usable=~np.logical_or.reduce(list(masks.values())), clean=clean)
     noise = np.zeros(len(ecg), dtype=bool)
     bad = ~(quality >= min_quality)  # NaN (window leaves the signal) is not evidence of noise
     bad &= ~np.isnan(quality)
-    bad &= ~ectopic_beats(ecg, fs, peaks, bad)
+    bad &= ~ectopic_beats(clean, fs, peaks, bad)
     if len(peaks):
         # A bad beat stands for the signal from halfway to its neighbours.
         edges = np.concatenate([[0], (peaks[1:] + peaks[:-1]) // 2, [len(ecg)]])

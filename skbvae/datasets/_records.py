@@ -69,26 +69,27 @@ def record_paths(path):
     raise FileNotFoundError(f"{path}: no such WFDB record ({path}.hea) or folder.")
 
 
+def _header_lines(header_path):
+    """The non-comment lines of a header, split into fields (the record line first)."""
+    return [line.split() for line in Path(header_path).read_text(errors="replace").splitlines()
+            if line.strip() and not line.lstrip().startswith("#")]
+
+
 def _record_line(header_path):
-    for line in Path(header_path).read_text(errors="replace").splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            return line.split()
-    return []
+    lines = _header_lines(header_path)
+    return lines[0] if lines else []
 
 
 def _segment_names(record_path):
     """Segment and layout names listed by a multi-segment master header (none for a single-segment one)."""
-    header = record_path.with_name(record_path.name + ".hea")
     try:
-        fields = _record_line(header)
-        if not fields or "/" not in fields[0]:
+        lines = _header_lines(record_path.with_name(record_path.name + ".hea"))
+        if not lines or "/" not in lines[0][0]:
             return []
-        n_segments = int(fields[0].split("/")[1])
-        lines = [line.split() for line in header.read_text(errors="replace").splitlines()
-                 if line.strip() and not line.lstrip().startswith("#")]
+        n_segments = int(lines[0][0].split("/")[1])
     except (OSError, ValueError):
         return []
-    return [fields[0] for fields in lines[1:1 + n_segments] if fields and fields[0] != "~"]
+    return [fields[0] for fields in lines[1:1 + n_segments] if fields[0] != "~"]
 
 
 def _number(text):

@@ -91,6 +91,11 @@ def _shifted(values, shift):
     return np.concatenate([np.full(min(-shift, len(values)), values[0]), values[:shift]])[-len(values):]
 
 
+def _minus_running_median(ecg, fs):
+    """The signal minus its 300 ms running median (odd window, at least 3 samples)."""
+    return ecg - ndimage.median_filter(ecg, size=max(3, int(_STEP_FILTER_S * fs) | 1), mode="nearest")
+
+
 def remove_steps(ecg, fs):
     """The signal with its large steps subtracted (see :func:`_remove_steps`)."""
     return _remove_steps(ecg, fs)[0]
@@ -113,7 +118,7 @@ def _remove_steps(ecg, fs):
     level = ndimage.median_filter(ecg, size=size, mode="nearest")
     reach = gap + size // 2
     jump = _shifted(level, reach) - _shifted(level, -reach)
-    clean = ecg - ndimage.median_filter(ecg, size=max(3, int(_STEP_FILTER_S * fs) | 1), mode="nearest")
+    clean = _minus_running_median(ecg, fs)
     block = int(fs)
     blocks = clean[:len(clean) // block * block].reshape(-1, block)
     threshold = 0.5 * (np.median(np.ptp(blocks, axis=1)) if len(blocks) else np.ptp(clean))
@@ -157,10 +162,7 @@ def step_free(ecg, fs):
     baseline wander are followed by the median and cancel.
     """
     ecg, clean = _remove_steps(ecg, fs)
-    if clean is not None:
-        return clean
-    size = max(3, int(_STEP_FILTER_S * fs) | 1)
-    return ecg - ndimage.median_filter(ecg, size=size, mode="nearest")
+    return clean if clean is not None else _minus_running_median(ecg, fs)
 
 
 def _decimate(ecg, fs):
