@@ -164,3 +164,45 @@ def test_log_returns_are_the_steps_of_a_path_one_price_longer(model):
     pd.testing.assert_frame_equal(factors, path_factors)
     with pytest.raises(ValueError, match="representation must be one of"):
         make_price_windows(5, representation="returns")
+
+
+# --------------------------------------------------------- beats in records
+def test_make_heartbeats_records_groups_and_spread():
+    X, factors, groups = make_heartbeats(600, n_records=20, random_state=0)
+    assert X.shape == (600, 187) and len(factors) == 600
+    assert np.bincount(groups).tolist() == [30] * 20
+    assert np.all(np.diff(groups) >= 0)  # beats of a record are consecutive rows
+    within = factors.groupby(groups).std().mean()
+    overall = factors.std()
+    # every factor varies less within a record than across records
+    assert (within < 0.6 * overall).all(), (within / overall).round(2).to_dict()
+    for name, (low, high) in HEARTBEAT_FACTORS.items():
+        assert factors[name].between(low, high).all()
+
+
+def test_make_heartbeats_records_spread_is_factor_specific():
+    _, factors, groups = make_heartbeats(4000, n_records=40, record_spread=(0.0, 0.3), random_state=1)
+    spread = factors.groupby(groups).std() / (factors.max() - factors.min())
+    # spreads differ between records of one factor and between factors of one record
+    assert spread["heart_rate"].std() > 0.03
+    assert spread.std(axis=1).mean() > 0.03
+
+
+def test_make_heartbeats_records_reproducible_and_default_unchanged():
+    a = make_heartbeats(100, n_records=5, random_state=0)
+    b = make_heartbeats(100, n_records=5, random_state=0)
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[2], b[2])
+    assert len(make_heartbeats(10, random_state=0)) == 2  # no groups without n_records
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"n_records": 0}, "n_records"),
+    ({"n_records": 11}, "n_records"),
+    ({"n_records": 2.5}, "n_records"),
+    ({"n_records": 2, "record_spread": (0.3, 0.1)}, "record_spread"),
+    ({"n_records": 2, "grid": 2}, "grid and n_records"),
+])
+def test_make_heartbeats_records_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        make_heartbeats(10, **kwargs)

@@ -72,6 +72,40 @@ def _check_ranges(factor_ranges, defaults):
     return ranges
 
 
+def _sample_record_factors(n_samples, ranges, n_records, record_spread, rng):
+    """Factors of beats grouped in records, and the record of each beat.
+
+    Each record draws its own mean of every factor uniformly over the factor's
+    range and its own beat-to-beat standard deviation of every factor, a
+    fraction of the range drawn uniformly from ``record_spread``; each beat is
+    its record's mean plus that spread times a standard normal draw, clipped
+    to the range. Real ECG comes this way: a patient's heart rate wanders a
+    little around their own level, their T waves hardly change.
+    """
+    sizes = np.full(n_records, n_samples // n_records)
+    sizes[: n_samples % n_records] += 1
+    groups = np.repeat(np.arange(n_records), sizes)
+    columns = {}
+    for name, (low, high) in ranges.items():
+        means = rng.uniform(low, high, n_records)
+        spreads = rng.uniform(*record_spread, n_records) * (high - low)
+        values = means[groups] + spreads[groups] * rng.standard_normal(n_samples)
+        columns[name] = np.clip(values, low, high)
+    return pd.DataFrame(columns), groups
+
+
+def _check_records(n_samples, grid, n_records, record_spread):
+    if n_records is None:
+        return
+    if grid is not None:
+        raise ValueError("grid and n_records cannot be combined: a factorial design has no records.")
+    if not isinstance(n_records, (int, np.integer)) or not 1 <= n_records <= n_samples:
+        raise ValueError(f"n_records must be an int from 1 to n_samples ({n_samples}); got {n_records!r}.")
+    low, high = record_spread
+    if not 0 <= low <= high:
+        raise ValueError(f"record_spread must be (low, high) with 0 <= low <= high; got {record_spread!r}.")
+
+
 def _check_size(n_samples, grid):
     if grid is not None:
         if not isinstance(grid, (int, np.integer)) or grid < 1:
@@ -81,8 +115,14 @@ def _check_size(n_samples, grid):
         raise ValueError(f"n_samples must be a positive int; got {n_samples!r}.")
 
 
+#: Default ``record_spread`` of :func:`make_heartbeats`: the beat-to-beat
+#: standard deviation of each factor within a record, as a fraction of the
+#: factor's range, drawn per record and factor from this interval.
+RECORD_SPREAD = (0.02, 0.2)
+
+
 def make_heartbeats(n_samples=1000, *, fs=125.0, window=(0.25, 1.25), factor_ranges=None,
-                    grid=None, random_state=None):
+                    grid=None, n_records=None, record_spread=RECORD_SPREAD, random_state=None):
     """Single synthetic heartbeats with independent, known generating factors.
 
     Each beat is a closed-form ECGSYN-style sum of waves (McSharry et al.,
@@ -116,6 +156,18 @@ def make_heartbeats(n_samples=1000, *, fs=125.0, window=(0.25, 1.25), factor_ran
         If given, a full factorial design with ``grid`` evenly spaced levels per
         factor (``grid ** 7`` beats; fix factors to shrink it) instead of
         uniform random draws.
+    n_records : int, default=None
+        If given, the beats come in ``n_records`` records (patients) of
+        nearly equal size, as real ECG does: each record has its own mean of
+        every factor (uniform over its range) and its own beat-to-beat spread
+        of every factor (see ``record_spread``), and the record of each beat
+        is returned as ``groups``. Beats of one record are consecutive rows.
+        None draws every beat independently.
+    record_spread : (float, float), default=(0.02, 0.2)
+        With ``n_records``: range of the within-record standard deviation of
+        each factor, as a fraction of the factor's range, drawn per record and
+        factor (so one record's heart rate may wander while its T wave stays).
+        Beats are clipped to the factor ranges.
     random_state : int, RandomState instance or None, default=None
         Seeds the factor draws and the noise.
 
@@ -125,6 +177,9 @@ def make_heartbeats(n_samples=1000, *, fs=125.0, window=(0.25, 1.25), factor_ran
         Beats in mV; the R peak is at index ``round(window[0] * fs)``.
     factors : pandas.DataFrame of shape (n_beats, 7)
         The generating factors of each beat, one column per factor.
+    groups : ndarray of int of shape (n_beats,)
+        Only with ``n_records``: the record (0 to ``n_records - 1``) of each
+        beat, for ``GroupKFold`` or ``fit(X, groups=groups)``.
 
     Examples
     --------
@@ -134,22 +189,32 @@ def make_heartbeats(n_samples=1000, *, fs=125.0, window=(0.25, 1.25), factor_ran
     (100, 187)
     >>> list(factors.columns)[:3]
     ['heart_rate', 'qrs_width', 'r_amplitude']
+    >>> X, factors, groups = make_heartbeats(100, n_records=4, random_state=0)
+    >>> groups[:3].tolist(), len(set(groups))
+    ([0, 0, 0], 4)
     """
     _check_size(n_samples, grid)
+    _check_records(n_samples, grid, n_records, record_spread)
     if not fs > 0:
         raise ValueError(f"fs must be a positive sampling rate in Hz; got {fs!r}.")
     before, after = window
     if not (before >= 0 and after > 0):
         raise ValueError(f"window must be (seconds before R >= 0, seconds after R > 0); got {window!r}.")
     rng = check_random_state(random_state)
-    factors = _sample_factors(n_samples, _check_ranges(factor_ranges, HEARTBEAT_FACTORS), grid, rng)
+    ranges = _check_ranges(factor_ranges, HEARTBEAT_FACTORS)
+    if n_records is None:
+        factors, groups = _sample_factors(n_samples, ranges, grid, rng), None
+    else:
+        factors, groups = _sample_record_factors(n_samples, ranges, n_records, record_spread, rng)
     n_before = int(round(before * fs))
     t = (np.arange(n_before + int(round(after * fs))) - n_before) / fs
     f = {name: factors[name].to_numpy()[:, None] for name in factors}
     rr = 60.0 / f["heart_rate"]
     X = _one_beat(t, f) + _one_beat(t - rr, f) + _one_beat(t + rr, f)
     X += f["baseline"] + f["noise"] * rng.standard_normal(X.shape)
-    return X, factors
+    if groups is None:
+        return X, factors
+    return X, factors, groups
 
 
 def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=0.01, amplitude=1.0,
