@@ -6,6 +6,7 @@ pandas DataFrame of per-row metadata or generating factors.
 """
 
 from ._artefacts import ARTEFACTS
+from ._features import BEAT_FEATURES, measure_beat_features
 from ._csv import load_price_windows, load_ptbdb_csv
 from ._quality import MIN_QUALITY
 from ._rpeaks import FS_RANGE, detect_r_peaks
@@ -14,6 +15,7 @@ from ._wfdb import BEAT_SYMBOLS, LEAD_II_NAMES, load_wfdb_heartbeats
 
 __all__ = [
     "ARTEFACTS",
+    "BEAT_FEATURES",
     "BEAT_SYMBOLS",
     "FS_RANGE",
     "HEARTBEAT_FACTORS",
@@ -28,4 +30,5 @@ __all__ = [
     "make_ecg",
     "make_heartbeats",
     "make_price_windows",
+    "measure_beat_features",
 ]

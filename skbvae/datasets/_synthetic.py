@@ -217,9 +217,13 @@ def make_heartbeats(n_samples=1000, *, fs=125.0, window=(0.25, 1.25), factor_ran
     return X, factors, groups
 
 
+# Shape factors of make_ecg that vary from beat to beat with factor_spread.
+_ECG_SHAPE_FACTORS = ("qrs_width", "r_amplitude", "t_amplitude", "st_shift")
+
+
 def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=0.01, amplitude=1.0,
-             t_amplitude=None, rectangles=0.0, baseline_jumps=0.0, noise_bursts=0.0, dropouts=0.0,
-             random_state=None, return_events=False):
+             t_amplitude=None, factor_spread=0.0, rectangles=0.0, baseline_jumps=0.0, noise_bursts=0.0,
+             dropouts=0.0, random_state=None, return_events=False, return_factors=False):
     """A continuous single-lead ECG with known R-peak positions, for detector tests and fixtures.
 
     Beats have the shape of :func:`make_heartbeats` at its default-range
@@ -250,6 +254,13 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
         T-wave height in mV (before ``amplitude``); None takes
         :data:`HEARTBEAT_FACTORS`' midpoint (0.1 mV). Tall T waves, which
         naive detectors count as beats, are ~1 mV (as tall as R, 1.1 mV).
+    factor_spread : float, default=0.0
+        Beat-to-beat standard deviation of the shape factors ``qrs_width``,
+        ``r_amplitude``, ``t_amplitude`` and ``st_shift``, as a fraction of
+        their :data:`HEARTBEAT_FACTORS` range (values clipped to the range).
+        0 gives every beat the same shape; with ``return_factors=True`` the
+        shape of every beat is known, to validate measured beat features
+        (:func:`~skbvae.datasets.measure_beat_features`).
     rectangles : float, default=0.0
         Rectangular artefacts per minute (±1.7-2.5 mV for 0.2-0.6 s, added
         to the ECG, as an ICU monitor's); 40 puts one every 1.5 s.
@@ -263,6 +274,8 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     random_state : int, RandomState instance or None, default=None
     return_events : bool, default=False
         Also return the table of artefacts.
+    return_factors : bool, default=False
+        Also return the generating factors of every beat.
 
     Returns
     -------
@@ -276,6 +289,13 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
         (sample indices, stop excluded) and ``amplitude`` (mV before
         ``amplitude``: the level of a rectangle or jump, the noise's standard
         deviation, the dropout's level).
+    factors : pandas.DataFrame
+        Only when ``return_factors=True`` (after ``events`` if both): one row
+        per R peak with ``heart_rate`` (bpm, from the interval to the next
+        beat; the previous one for the last beat), ``qrs_width`` (s),
+        ``r_amplitude``, ``t_amplitude`` and ``st_shift`` (mV, before
+        ``amplitude``), as in :func:`make_heartbeats`. The P wave is fixed:
+        its centre 0.16 s before R, its Gaussian width 25 ms.
 
     Examples
     --------
@@ -287,6 +307,8 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     >>> sorted(events["kind"].unique())
     ['dropouts', 'rectangles']
     """
+    if not (isinstance(factor_spread, numbers.Real) and 0 <= factor_spread < np.inf):
+        raise ValueError(f"factor_spread must be a fraction of each factor's range (>= 0); got {factor_spread!r}.")
     rates = {"rectangles": rectangles, "baseline_jumps": baseline_jumps, "noise_bursts": noise_bursts,
              "dropouts": dropouts}
     for name, rate in rates.items():
@@ -300,21 +322,30 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     r_times = np.array(times[:-1])
     n = int(round(duration * fs))
     t = np.arange(n) / fs
-    shape = {name: np.array([[(low + high) / 2]]) for name, (low, high) in HEARTBEAT_FACTORS.items()}
-    shape["heart_rate"] = np.array([[heart_rate]])
+    shape = {name: np.full(len(r_times), (low + high) / 2) for name, (low, high) in HEARTBEAT_FACTORS.items()}
+    shape["heart_rate"] = np.full(len(r_times), float(heart_rate))
     if t_amplitude is not None:
-        shape["t_amplitude"] = np.array([[float(t_amplitude)]])
+        shape["t_amplitude"] = np.full(len(r_times), float(t_amplitude))
+    if factor_spread > 0:  # drawn only when asked, so the default record is unchanged for every seed
+        for name in _ECG_SHAPE_FACTORS:
+            low, high = HEARTBEAT_FACTORS[name]
+            draws = shape[name] + factor_spread * (high - low) * rng.standard_normal(len(r_times))
+            shape[name] = np.clip(draws, min(low, shape[name][0]), max(high, shape[name][0]))
     ecg = np.zeros(n)
     support = int(1.5 * fs)
     r_peaks = np.round(r_times * fs).astype(int)
-    for r_time, r in zip(r_times, r_peaks):
+    for i, (r_time, r) in enumerate(zip(r_times, r_peaks)):
         lo, hi = max(0, r - support), min(n, r + support)
-        ecg[lo:hi] += _one_beat(t[lo:hi] - r_time, shape)[0]
+        ecg[lo:hi] += _one_beat(t[lo:hi] - r_time, {name: values[i] for name, values in shape.items()})
     ecg += noise * rng.standard_normal(n)
     ecg, events = add_artefacts(ecg, fs, rates, rng)
-    if return_events:
-        return amplitude * ecg, r_peaks, events
-    return amplitude * ecg, r_peaks
+    out = (amplitude * ecg, r_peaks) + ((events,) if return_events else ())
+    if return_factors:
+        rr = np.diff(r_times)
+        rr = np.append(rr, rr[-1]) if len(rr) else np.full(len(r_times), 60.0 / heart_rate)
+        factors = pd.DataFrame({"heart_rate": 60.0 / rr, **{name: shape[name] for name in _ECG_SHAPE_FACTORS}})
+        out += (factors,)
+    return out
 
 
 #: Factors of :func:`make_price_windows` per model, with default ranges.

@@ -11,6 +11,7 @@ from joblib import Parallel, delayed
 from scipy.signal import resample_poly
 
 from ..exceptions import RecordError
+from ._features import measure_beat_features
 from ._quality import MIN_QUALITY, assess_lead
 from ._records import (BEAT_SYMBOLS, LEAD_II_NAMES, amplitude_floor, annotated_peaks, check_lead_rate,
                        lead_index, read_record, record_paths)
@@ -112,7 +113,7 @@ def _label(diagnosis):
 
 
 def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range, min_quality,
-                  allow_non_ecg):
+                  allow_non_ecg, features=False):
     record, lead_names, signals, rates, units = _read_leads(record_path, leads, allow_non_ecg)
     filled = [fill_missing(signal) for signal in signals]
     first, missing = filled[0]
@@ -180,12 +181,19 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
         "label": np.full(len(beats), _label(diagnosis)), "r_peak": peaks[selected], "fs": fs_lead,
         "rr": rr[selected], "heart_rate": heart_rate[selected], "quality": quality[selected],
     }, columns=_COLUMNS)
+    if features:
+        # Measured on the continuous first lead at its own rate (not on the
+        # resampled window), missing samples as NaN; heart_rate is already there.
+        measured = measure_beat_features(np.where(missing, np.nan, first), fs_lead, peaks[selected])
+        for name in measured.columns.drop("heart_rate"):
+            meta[name] = measured[name].to_numpy()
     return beats, meta, notice
 
 
 def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(0.25, 1.25),
                          annotations=False, heart_rate_range=(30.0, 200.0), min_quality=MIN_QUALITY,
-                         allow_non_ecg=False, errors="raise", n_jobs=None, verbose=0, as_frame=False):
+                         allow_non_ecg=False, features=False, errors="raise", n_jobs=None, verbose=0,
+                         as_frame=False):
     """Cut single heartbeats out of WFDB ECG records.
 
     For each record: read the lead at its own rate (multi-frequency records
@@ -246,6 +254,14 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         Records read in parallel with joblib (None: one process).
     verbose : int, default=0
         joblib progress messages over records (10 prints every record).
+    features : bool, default=False
+        Add the measured beat features of
+        :func:`~skbvae.datasets.measure_beat_features` to ``meta``:
+        ``r_amplitude``, ``qrs_duration``, ``st_level``, ``t_amplitude``
+        and ``pr_interval`` (``heart_rate`` is always there), measured on the
+        continuous first lead at its own rate. They are the factors of real
+        beats, for the disentanglement metrics and
+        :func:`~skbvae.plotting.plot_latent_vs_factor`.
     as_frame : bool, default=False
         Return ``X`` as a DataFrame whose columns name lead and sample
         (``ii_t042``: lead ii, sample 42 of the beat), which a fitted
@@ -263,7 +279,8 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         ``r_peak`` (sample index at the first lead's own rate), ``fs`` (that
         rate, Hz: ``fs × samples per frame`` of a multi-frequency record),
         ``rr`` (s), ``heart_rate`` (bpm) and ``quality`` (the beat's
-        correlation with the median beat).
+        correlation with the median beat); with ``features=True`` five more
+        columns of measured beat features.
 
     Raises
     ------
@@ -313,7 +330,7 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     def load_one(record_path):
         try:
             return _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range,
-                                 min_quality, allow_non_ecg)
+                                 min_quality, allow_non_ecg, features)
         except RecordError as exc:
             failure = exc
         except Exception as exc:  # noqa: BLE001 - any failure of one record names that record

@@ -1,0 +1,123 @@
+"""Measured beat features against make_ecg's known beat shapes, on edge cases and on real records."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import wfdb
+
+from conftest import SHARED_WFDB
+from skbvae.datasets import BEAT_FEATURES, load_wfdb_heartbeats, make_ecg, measure_beat_features
+
+# Mean absolute error allowed per feature at 0.01 mV noise, about twice what
+# was measured (benchmarks/README.md: 3 seeds x 250/360/500 Hz, 2 min each).
+MAE_LIMITS = {"heart_rate": 0.3, "r_amplitude": 0.02, "qrs_duration": 0.012, "st_level": 0.012,
+              "t_amplitude": 0.025, "pr_interval": 0.03}
+
+
+def truth(factors):
+    """What each feature measures, from make_ecg's generating factors.
+
+    QRS: Q onset to S end at 2σ of the Q and S waves (at ∓qrs/3, width qrs/10);
+    PR: P onset at 2σ (centre -0.16 s, width 25 ms) to Q onset at 2σ.
+    """
+    return pd.DataFrame({
+        "heart_rate": factors["heart_rate"], "r_amplitude": factors["r_amplitude"],
+        "qrs_duration": factors["qrs_width"] * 16 / 15, "st_level": factors["st_shift"],
+        "t_amplitude": factors["t_amplitude"],
+        "pr_interval": 0.16 + 2 * 0.025 - factors["qrs_width"] * (1 / 3 + 0.2),
+    })
+
+
+@pytest.mark.parametrize("fs, seed", [(250, 0), (500, 1)])
+def test_features_match_known_beats(fs, seed):
+    ecg, r_peaks, factors = make_ecg(90.0, fs=fs, factor_spread=0.2, random_state=seed, return_factors=True)
+    measured = measure_beat_features(ecg, fs, r_peaks)
+    assert list(measured.columns) == list(BEAT_FEATURES)
+    errors = (measured - truth(factors)).abs()
+    assert measured.iloc[1:-1].notna().all().all()  # every inner beat is measured
+    for name, limit in MAE_LIMITS.items():
+        assert errors[name].mean() < limit, (name, errors[name].mean())
+    # amplitudes follow their factor beat by beat, not only on average
+    for name, factor in [("r_amplitude", "r_amplitude"), ("st_level", "st_shift"), ("t_amplitude", "t_amplitude")]:
+        assert np.corrcoef(measured[name].iloc[1:-1], factors[factor].iloc[1:-1])[0, 1] > 0.98
+
+
+def test_features_are_amplitude_invariant_in_time_and_scale_in_mV():
+    ecg, r_peaks = make_ecg(30.0, fs=360, random_state=0)
+    one = measure_beat_features(ecg, 360, r_peaks)
+    two = measure_beat_features(2 * ecg + 0.5, 360, r_peaks)  # a gain and an offset
+    for name in ("heart_rate", "qrs_duration", "pr_interval"):
+        np.testing.assert_allclose(two[name], one[name], atol=1e-9, equal_nan=True)
+    for name in ("r_amplitude", "st_level", "t_amplitude"):
+        np.testing.assert_allclose(two[name], 2 * one[name], atol=1e-6, equal_nan=True)
+
+
+def test_features_at_higher_noise_stay_close():
+    ecg, r_peaks, factors = make_ecg(90.0, fs=360, noise=0.05, factor_spread=0.2, random_state=2,
+                                     return_factors=True)
+    errors = (measure_beat_features(ecg, 360, r_peaks) - truth(factors)).abs().mean()
+    assert errors["r_amplitude"] < 0.05 and errors["st_level"] < 0.05 and errors["t_amplitude"] < 0.1
+
+
+def test_missing_samples_and_edges_give_nan_not_errors():
+    ecg, r_peaks = make_ecg(20.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
+    ecg = ecg.copy()
+    ecg[r_peaks[5] - 10:r_peaks[5] + 10] = np.nan  # the fifth beat's QRS is missing
+    measured = measure_beat_features(ecg, 250, r_peaks)
+    assert measured.loc[5, ["r_amplitude", "qrs_duration", "st_level"]].isna().all()
+    assert measured.drop(index=[0, 5, len(r_peaks) - 1])[["r_amplitude", "st_level"]].notna().all().all()
+    # a beat at the very start has no PR baseline
+    assert np.isnan(measure_beat_features(ecg, 250, [2, r_peaks[1]]).loc[0, "r_amplitude"])
+    assert measure_beat_features(ecg, 250, []).shape == (0, len(BEAT_FEATURES))
+    assert measure_beat_features(np.full(1000, np.nan), 250, [500]).isna().all().all()
+
+
+def test_no_p_wave_gives_nan_pr():
+    ecg, r_peaks = make_ecg(20.0, fs=250, noise=0.0, random_state=0)
+    t = np.arange(len(ecg)) / 250
+    p_wave = sum(0.15 * np.exp(-0.5 * ((t - r / 250 + 0.16) / 0.025) ** 2) for r in r_peaks)
+    measured = measure_beat_features(ecg - p_wave, 250, r_peaks)  # atrial fibrillation-like: no P
+    assert measured["pr_interval"].isna().all()
+    assert measured["r_amplitude"].iloc[1:-1].notna().all()
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"r_peaks": [10, 5]}, ValueError, "increasing"),
+    ({"r_peaks": [1.5]}, ValueError, "integer"),
+    ({"r_peaks": [[1, 2]]}, ValueError, "1-D"),
+    ({"r_peaks": [99999]}, ValueError, "within the signal"),
+    ({"r_peaks": "abc"}, TypeError, "r_peaks"),
+    ({"fs": "250"}, TypeError, "fs"),
+    ({"ecg": np.full(100, np.inf)}, ValueError, "infinite"),
+])
+def test_feature_input_errors(kwargs, error, match):
+    args = {"ecg": np.zeros(1000), "fs": 250, "r_peaks": [500], **kwargs}
+    with pytest.raises(error, match=match):
+        measure_beat_features(**args)
+
+
+def test_loader_adds_features_measured_at_the_lead_rate(tmp_path):
+    ecg, r_peaks, factors = make_ecg(30.0, fs=360, factor_spread=0.2, random_state=3, return_factors=True)
+    wfdb.wrsamp("rec", fs=360, units=["mV"], sig_name=["ii"], p_signal=ecg[:, None], fmt=["16"],
+                adc_gain=[1000.0], baseline=[0], write_dir=str(tmp_path))
+    X, meta = load_wfdb_heartbeats(tmp_path / "rec", features=True)
+    assert {"r_amplitude", "qrs_duration", "st_level", "t_amplitude", "pr_interval"} <= set(meta.columns)
+    which = np.abs(r_peaks[:, None] - meta["r_peak"].to_numpy()[None]).argmin(axis=0)  # nearest true beat
+    assert np.abs(r_peaks[which] - meta["r_peak"]).max() <= 2
+    np.testing.assert_allclose(meta["r_amplitude"], factors["r_amplitude"].iloc[which], atol=0.05)
+    assert "r_amplitude" not in load_wfdb_heartbeats(tmp_path / "rec")[1]  # opt-in
+
+
+@pytest.mark.skipif(not SHARED_WFDB.exists(), reason="optional real records (../shared/data/wfdb) not present")
+def test_features_on_mitbih_100_are_physiological():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, meta = load_wfdb_heartbeats(SHARED_WFDB / "100", features=True)
+    median = meta.median(numeric_only=True)
+    assert 70 < median["heart_rate"] < 80
+    assert 1.0 < median["r_amplitude"] < 1.5  # MLII R in mV
+    assert 0.05 < median["qrs_duration"] < 0.10
+    assert 0.12 < median["pr_interval"] < 0.22
+    assert meta["pr_interval"].notna().mean() > 0.95
