@@ -18,10 +18,11 @@ _LOG_2PI = math.log(2 * math.pi)
 #: (:func:`gaussian_variance`).
 DECODER_VARIANCES = ("fixed", "shared", "per_feature", "heteroscedastic")
 
-#: Smallest variance a learned Gaussian decoder can reach, in scaled units
-#: (a standard deviation of 1 % of a standardized feature's). Without a floor
-#: the likelihood of a feature the decoder fits exactly (a constant one, say)
-#: grows without bound as its variance shrinks, and training ends in inf/NaN.
+#: Smallest ``var_smoothing`` (the floor of a learned Gaussian decoder's
+#: variance, in scaled units: a standard deviation of 1 % of a standardized
+#: feature's). Without a floor the likelihood of a feature the decoder fits
+#: exactly (a constant one, say) grows without bound as its variance shrinks,
+#: and training ends in inf/NaN.
 MIN_DECODER_VARIANCE = 1e-4
 
 # softplus(_SOFTPLUS_ONE) == 1, so a raw output of 0 (a fresh layer) means a
@@ -34,19 +35,20 @@ def kl_per_latent(mu, logvar):
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
 
 
-def gaussian_variance(raw):
+def gaussian_variance(raw, floor=MIN_DECODER_VARIANCE):
     """Variance of a learned Gaussian decoder from its unconstrained output ``raw``.
 
-    ``MIN_DECODER_VARIANCE + softplus(raw + c)``, with ``c`` such that ``raw = 0``
-    gives a variance of ~1. Softplus grows linearly rather than exponentially,
-    so a large ``raw`` cannot overflow float32 the way ``exp(log_var)`` does,
-    and the floor keeps ``1 / variance`` finite (Rybkin et al. 2021 bound
-    log σ from below for the same reason).
+    ``floor + softplus(raw + c)``, with ``c`` such that ``raw = 0`` gives a
+    variance of ~1. Softplus grows linearly rather than exponentially, so a
+    large ``raw`` cannot overflow float32 the way ``exp(log_var)`` does, and
+    the floor keeps ``1 / variance`` finite (Rybkin et al. 2021 bound log σ
+    from below for the same reason). The floor is the estimator's
+    ``var_smoothing``.
     """
-    return MIN_DECODER_VARIANCE + F.softplus(raw + _SOFTPLUS_ONE)
+    return floor + F.softplus(raw + _SOFTPLUS_ONE)
 
 
-def optimal_variance(x, loc, decoder_variance):
+def optimal_variance(x, loc, decoder_variance, floor=MIN_DECODER_VARIANCE):
     """Maximum-likelihood variance of a Gaussian decoder with means ``loc`` on the batch ``x``.
 
     The optimal σ-VAE of Rybkin et al. (2021): for a variance shared by all
@@ -57,7 +59,7 @@ def optimal_variance(x, loc, decoder_variance):
     default 4,000 steps to fall from 1 to the ~0.005 of fine noise on
     standardized data. By the envelope theorem the gradient with respect to
     the means is the same whether or not it flows through the optimum, so the
-    optimum is detached. Floored at :data:`MIN_DECODER_VARIANCE`.
+    optimum is detached. ``floor`` (the estimator's ``var_smoothing``) is added.
 
     Returns
     -------
@@ -65,7 +67,7 @@ def optimal_variance(x, loc, decoder_variance):
     """
     squared_error = (x - loc).detach().float().pow(2)
     variance = squared_error.mean().reshape(1) if decoder_variance == "shared" else squared_error.mean(dim=0)
-    return MIN_DECODER_VARIANCE + variance
+    return floor + variance
 
 
 def reconstruction_nll(x, decoded, likelihood):

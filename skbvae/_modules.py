@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from ._loss import gaussian_variance, optimal_variance
+from ._loss import MIN_DECODER_VARIANCE, gaussian_variance, optimal_variance
 
 #: Hidden widths (MLP) or channel counts (conv1d) used when
 #: ``hidden_layer_sizes=None``. The MLP default is the seed article's "really
@@ -168,6 +168,8 @@ class BetaVAEModule(nn.Module):
         n_channels`` samples. "conv1d" and "broadcast" treat them as signal
         channels (one convolution input channel each; one output per channel
         and timepoint); "mlp" as plain features.
+    var_smoothing : float, default=1e-4
+        Added to every learned decoder variance (scaled units): its floor.
 
     Notes
     -----
@@ -178,8 +180,9 @@ class BetaVAEModule(nn.Module):
     """
 
     def __init__(self, n_features, latent_dim, architecture="mlp", hidden_layer_sizes=(256, 128),
-                 decoder_variance="fixed", n_channels=1):
+                 decoder_variance="fixed", n_channels=1, var_smoothing=MIN_DECODER_VARIANCE):
         super().__init__()
+        self.var_smoothing = float(var_smoothing)
         hidden = tuple(hidden_layer_sizes)
         self.latent_dim = latent_dim
         self.decoder_variance = decoder_variance
@@ -224,7 +227,7 @@ class BetaVAEModule(nn.Module):
         # output-major; as (n, n_outputs, n_features) channels are blocks again.
         out = self.decoder(z).reshape(len(z), self.n_outputs, -1)
         if self.decoder_variance == "heteroscedastic":
-            return out[:, 0], gaussian_variance(out[:, 1])
+            return out[:, 0], gaussian_variance(out[:, 1], self.var_smoothing)
         return out[:, 0], getattr(self, "variance", None)
 
     def forward(self, x, sample=None):
@@ -240,7 +243,7 @@ class BetaVAEModule(nn.Module):
             z = mu
         loc, variance = self.decode(z)
         if self.training and self.decoder_variance in ("shared", "per_feature"):
-            variance = optimal_variance(x, loc, self.decoder_variance)
+            variance = optimal_variance(x, loc, self.decoder_variance, self.var_smoothing)
             with torch.no_grad():
                 self.variance_updates += 1
                 weight = torch.clamp(1.0 / self.variance_updates, min=_VARIANCE_MOMENTUM)
