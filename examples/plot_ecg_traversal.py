@@ -1,30 +1,46 @@
-"""ECG latent traversal: the seed experiment, heartbeats → β-VAE → traversal figure.
-=================================================================================
+"""ECG latent traversal: heartbeats → β-VAE → which latent moves which factor.
+=============================================================================
 
-Trains the seed article's setup (MLP β-VAE, latent 10, lr 5e-4, 50 epochs,
-capacity C = 25 nats with γ = 4, unrotated latents) on single heartbeats. That
-is no longer the estimator's default (β = 0.25 without capacity, ``max_epochs="auto"``,
-``rotation="ica"``; see ``benchmarks/README.md``), so the example passes it
-explicitly. It writes, in ``--out``:
+Fits the estimator's defaults (a heteroscedastic MLP β-VAE: β = 1, learned
+decoder variance floored at ``var_smoothing=0.05``, ``max_epochs="auto"``,
+ICA-rotated codes) and, beside it, the seed article's setup (latent 10, lr
+5e-4, 50 epochs, capacity C = 25 nats with γ = 4, a unit-variance decoder,
+unrotated latents), on the same single heartbeats. Each traversal panel names
+the factor its latent follows when their absolute Spearman correlation
+reaches 0.7 (:func:`skbvae.metrics.match_factors`). It writes, in ``--out``:
 
-- ``ecg_traversal.png``: each latent moved from −3 to 3 around one beat;
-- ``ecg_latent_kl.png``: KL per latent (which latents are used);
-- ``ecg_history.png``: objective, reconstruction and KL against the capacity;
-- ``ecg_reconstructions.png``: beats over their reconstructions.
+- ``ecg_traversal.png``: the defaults, each component moved from −3 to 3
+  around one beat, with the factor it follows;
+- ``ecg_traversal_seed.png``: the same for the seed article's setup;
+- ``ecg_latent_vs_factor.png``: every component of the defaults against every
+  factor, with their mutual information;
+- ``ecg_latent_kl.png``, ``ecg_history.png``, ``ecg_reconstructions.png``: KL
+  per latent, training curves and reconstructions of the defaults.
 
-By default the beats are synthetic (:func:`skbvae.datasets.make_heartbeats`), so
-the factor each latent follows is known and printed. ``--wfdb PATH`` uses real
-WFDB records instead (a record, a folder or a PTB-style database root).
+By default the beats are synthetic (:func:`skbvae.datasets.make_heartbeats`),
+whose factors are known. ``--wfdb PATH`` uses real WFDB records instead (a
+record, a folder or a PTB-style database root); their factors are then the
+beat features measured on the record (heart rate, R amplitude, QRS duration,
+ST level, T wave, PR interval: ``load_wfdb_heartbeats(..., features=True)``).
 
-    python examples/plot_ecg_traversal.py [--wfdb PATH] [--epochs 50] [--architecture mlp] [--out examples/output]
+.. code-block:: bash
 
-The figures of a full run (committed in ``docs/_static``; the documentation shows them
-rather than running the example):
+    python examples/plot_ecg_traversal.py [--wfdb PATH] [--n-beats 10000] [--epochs N] [--out examples/output]
+
+The figures of a full run on synthetic beats, and with ``--wfdb`` on MIT-BIH
+record 100 (committed in ``docs/_static``; the documentation shows them rather
+than running the example):
 
 .. image:: /_static/ecg_traversal.png
    :width: 100%
 
-.. image:: /_static/ecg_latent_kl.png
+.. image:: /_static/ecg_traversal_seed.png
+   :width: 100%
+
+.. image:: /_static/ecg_latent_vs_factor.png
+   :width: 100%
+
+.. image:: /_static/mitbih_latent_vs_features.png
    :width: 100%
 
 .. image:: /_static/ecg_history.png
@@ -32,6 +48,7 @@ rather than running the example):
 """
 
 import argparse
+import time as clock
 from pathlib import Path
 
 import matplotlib
@@ -39,65 +56,84 @@ import matplotlib
 matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
-from scipy.stats import spearmanr  # noqa: E402
 
 from skbvae import BetaVAETransformer  # noqa: E402
-from skbvae.datasets import make_heartbeats  # noqa: E402
-from skbvae.plotting import plot_history, plot_latent_kl, plot_reconstructions, plot_traversal  # noqa: E402
+from skbvae.datasets import BEAT_FEATURES, make_heartbeats  # noqa: E402
+from skbvae.metrics import FOLLOWS_THRESHOLD, match_factors, mutual_info_gap  # noqa: E402
+from skbvae.plotting import (  # noqa: E402
+    plot_history,
+    plot_latent_kl,
+    plot_latent_vs_factor,
+    plot_reconstructions,
+    plot_traversal,
+)
 
-#: A latent is said to follow a factor only when their |Spearman ρ| reaches this.
-FOLLOWS = 0.7
+#: The seed article's setup: everything that differs from the defaults.
+SEED_SETUP = dict(beta=4.0, capacity=25.0, max_epochs=50, rotation=None, decoder_variance="fixed")
 
 
 def load_beats(args):
+    """Beats and their factors: generated, or measured on real records."""
     if args.wfdb is None:
         return make_heartbeats(args.n_beats, random_state=0)
     from skbvae.datasets import load_wfdb_heartbeats
 
     # errors="warn": a folder may hold records without lead II or without ECG; they are skipped, named.
-    return load_wfdb_heartbeats(args.wfdb, layout="kachuee", errors="warn")
+    X, meta = load_wfdb_heartbeats(args.wfdb, features=True, errors="warn")
+    return X, meta[list(BEAT_FEATURES)]
+
+
+def describe(name, vae, X, factors):
+    """Print and return, per output column, the factor it follows (|ρ| >= FOLLOWS_THRESHOLD) or None."""
+    Z = vae.transform(X)
+    known = factors.notna().all(axis=1).to_numpy()
+    matches = match_factors(Z, factors)
+    print(f"{name}: MIG {mutual_info_gap(Z[known], factors[known]):.3f}; "
+          f"{int(matches['follows'].sum())} of {Z.shape[1]} components follow a factor (|rho| >= {FOLLOWS_THRESHOLD})")
+    labels = {}
+    for j, row in matches.iterrows():
+        verdict = "follows" if row["follows"] else "follows no single factor; closest is"
+        print(f"  z{j} {verdict} {row['factor']} (|rho| = {row['abs_spearman']:.2f})")
+        labels[j] = f"{row['factor']} |ρ| {row['abs_spearman']:.2f}" if row["follows"] else "no single factor"
+    return labels
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--wfdb", help="WFDB record, folder or database root (default: synthetic beats)")
     parser.add_argument("--n-beats", type=int, default=10_000, help="synthetic beats to generate")
-    parser.add_argument("--epochs", type=int, default=50)
-    parser.add_argument("--architecture", default="mlp", choices=["mlp", "conv1d", "broadcast"],
-                        help="encoder/decoder; 'broadcast' is ~14x slower on a CPU (see benchmarks/README.md)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="epochs of both fits, for a quick look (default: 'auto' and the seed's 50)")
     parser.add_argument("--out", type=Path, default=Path("examples/output"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
-    X, meta = load_beats(args)
-    print(f"{len(X)} beats of {X.shape[1]} samples")
-    # Kaggle-layout beats are zero-padded after the next beat: per-feature
-    # standardization would blow the sparse tail up to unit variance, and on
-    # MIT-BIH 100 one global scale halves the reconstruction error.
-    scaling = "standard" if args.wfdb is None else "global"
-    # The seed article's setup, spelled out: these are not the defaults any more.
-    vae = BetaVAETransformer(latent_dim=10, lr=5e-4, max_epochs=args.epochs, beta=4.0, capacity=25.0,
-                             rotation=None, scaling=scaling, architecture=args.architecture,
-                             random_state=0, verbose=1).fit(X)
-    active = vae.kl_per_latent_ > 0.01
-    print(f"active latents: {active.sum()} of 10; KL per latent (nats): {np.round(vae.kl_per_latent_, 2)}")
+    X, factors = load_beats(args)
+    print(f"{len(X)} beats of {X.shape[1]} samples; factors: {', '.join(factors.columns)}")
+    start = clock.perf_counter()
+    quick = {} if args.epochs is None else {"max_epochs": args.epochs}
+    vae = BetaVAETransformer(random_state=0, **quick).fit(X)
+    print(f"defaults fitted in {clock.perf_counter() - start:.1f} s")
+    start = clock.perf_counter()
+    seed = BetaVAETransformer(random_state=0, **{**SEED_SETUP, **quick}).fit(X)
+    print(f"seed article's setup fitted in {clock.perf_counter() - start:.1f} s")
 
-    # Beats at 125 Hz: from 0.25 s before R (synthetic and "window" layout) or from R (Kaggle layout).
-    time = np.arange(X.shape[1]) / 125.0 - (0.25 if args.wfdb is None else 0.0)
-    labels = dict(xlabel="time from R (s)", ylabel="mV" if args.wfdb is None else "amplitude ([0, 1] per 10 s)")
-    plot_traversal(vae, X[0], time=time, **labels).savefig(args.out / "ecg_traversal.png", dpi=110)
+    # Beats at 125 Hz from 0.25 s before R (make_heartbeats and load_wfdb_heartbeats' default window).
+    time = np.arange(X.shape[1]) / 125.0 - 0.25
+    axes = dict(time=time, xlabel="time from R (s)", ylabel="mV")
+    for model, name, file in ((vae, "defaults", "ecg_traversal.png"),
+                              (seed, "seed article's setup (β 4, C 25, 50 epochs)", "ecg_traversal_seed.png")):
+        labels = describe(name, model, X, factors)
+        fig = plot_traversal(model, X[0], labels=labels, **axes)
+        fig.suptitle(f"{name}: each panel moves one latent from -3 to 3 (input dashed); "
+                     f"factor named where |Spearman ρ| ≥ {FOLLOWS_THRESHOLD}", fontsize=10)
+        fig.savefig(args.out / file, dpi=110)
+    known = factors.notna().all(axis=1).to_numpy()
+    plot_latent_vs_factor(vae, X[known], factors[known], max_points=1000).savefig(
+        args.out / "ecg_latent_vs_factor.png", dpi=70)
     plot_latent_kl(vae).savefig(args.out / "ecg_latent_kl.png", dpi=110)
     plot_history(vae).savefig(args.out / "ecg_history.png", dpi=110)
-    plot_reconstructions(vae, X, time=time, **labels).savefig(args.out / "ecg_reconstructions.png", dpi=110)
-
-    if args.wfdb is None:  # synthetic beats: name the factor each active latent follows, if any
-        Z = vae.transform(X)
-        print(f"a latent 'follows' a factor when |Spearman rho| >= {FOLLOWS}")
-        for latent in np.argsort(-vae.kl_per_latent_)[: active.sum()]:
-            rho = {name: abs(spearmanr(Z[:, latent], meta[name])[0]) for name in meta}
-            best = max(rho, key=rho.get)
-            verdict = "follows" if rho[best] >= FOLLOWS else "follows no single factor; closest is"
-            print(f"z{latent} (KL {vae.kl_per_latent_[latent]:.2f}) {verdict} {best} (|rho| = {rho[best]:.2f})")
+    plot_reconstructions(vae, X, **axes).savefig(args.out / "ecg_reconstructions.png", dpi=110)
     print(f"figures written to {args.out}/")
 
 

@@ -78,7 +78,8 @@ def _grid_axes(n_panels, axes, n_cols, panel_size=(2.6, 2.0)):
 
 
 def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_cols=5, axes=None,
-                   cmap="coolwarm", time=None, band="auto", cumulative=False, xlabel=None, ylabel=None):
+                   cmap="coolwarm", time=None, band="auto", cumulative=False, xlabel=None, ylabel=None,
+                   labels=None):
     """The latent traversal figure: one panel per latent, decoded as it moves.
 
     Each panel shows the input signal in black and the decoded signal while one
@@ -123,6 +124,10 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     xlabel, ylabel : str, default=None
         Axis labels for the whole figure; None means "time (samples)" when
         ``time`` is None (else "time") and "signal", or "cumulative signal".
+    labels : dict of {int: str}, default=None
+        Text added under a latent's panel title, keyed by latent (output
+        column): the factor it follows, say, from
+        :func:`skbvae.metrics.match_factors`.
 
     Returns
     -------
@@ -157,7 +162,7 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
         raise ValueError(f"order must be 'kl' or 'index'; got {order!r}.")
     values = np.linspace(-3, 3, 7) if values is None else np.asarray(values, dtype=float)
     if band == "auto":
-        band = getattr(vae, "decoder_variance", "fixed") != "fixed"
+        band = getattr(vae, "_resolved_decoder_variance", lambda: "fixed")() != "fixed"
     curves, std = vae.traverse(_as_input(vae, x), latents=latents, values=values, return_std=True)
     curves, std, signal = curves[0], std[0], x[0]
     if cumulative:
@@ -171,14 +176,15 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
         blocks = zip(*(_channel_blocks(a, n_channels) for a in (curves, std, signal)))
         for c, (name, (channel_curves, channel_std, channel_signal)) in enumerate(zip(_channel_names(vae), blocks)):
             row = panels[c * len(latents):(c + 1) * len(latents)]
-            _draw_traversals(vae, row, latents, channel_curves, channel_std, channel_signal, t, colours, band)
+            _draw_traversals(vae, row, latents, channel_curves, channel_std, channel_signal, t, colours, band,
+                             labels)
             row[0].set_ylabel(name, fontsize=9)
             if c:
                 for ax in row:
                     ax.set_title("")
     else:
         fig, panels = _grid_axes(len(latents), axes, n_cols)
-        _draw_traversals(vae, panels, latents, curves, std, signal, t, colours, band)
+        _draw_traversals(vae, panels, latents, curves, std, signal, t, colours, band, labels)
     norm = plt.Normalize(values.min(), values.max())
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(panels[:n_channels * len(latents)]),
                  label="latent value", shrink=0.8)
@@ -191,7 +197,7 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     return fig
 
 
-def _draw_traversals(vae, panels, latents, curves, std, signal, t, colours, band):
+def _draw_traversals(vae, panels, latents, curves, std, signal, t, colours, band, labels=None):
     """One panel per latent: the decoded curves over the values (with ±2σ bands), and the input."""
     for ax, latent, traversal, spread in zip(panels, latents, curves, std):
         for colour, curve, sd in zip(colours, traversal, spread):
@@ -201,7 +207,8 @@ def _draw_traversals(vae, panels, latents, curves, std, signal, t, colours, band
                 ax.plot(t, curve - 2 * sd, t, curve + 2 * sd, color=colour, lw=0.6, alpha=0.8)
             ax.plot(t, curve, color=colour, lw=1.2)
         ax.plot(t, signal, color="black", lw=1.0, ls="--")
-        ax.set_title(_output_label(vae, latent), fontsize=9)
+        extra = (labels or {}).get(int(latent))
+        ax.set_title(_output_label(vae, latent) + (f"\n{extra}" if extra else ""), fontsize=9)
 
 
 def _by_information(vae, outputs):

@@ -224,3 +224,26 @@ def test_scorer_errors(fitted_vae, beats):
     with pytest.raises(TypeError, match="has no transform"):
         make_disentanglement_scorer()(LinearRegression(), beats[0], beats[1])
     assert repr(make_disentanglement_scorer("dci", random_state=1)) == "make_disentanglement_scorer('dci', random_state=1)"
+
+
+def test_match_factors_names_the_followed_factor_and_skips_missing_values():
+    import pandas as pd
+
+    from skbvae.metrics import match_factors
+
+    rng = np.random.default_rng(0)
+    factors = pd.DataFrame({"rate": rng.uniform(size=500), "width": rng.uniform(size=500)})
+    Z = np.column_stack([np.log(factors["width"]), -factors["rate"] + 0.01 * rng.normal(size=500),
+                         rng.normal(size=500)])
+    factors.loc[:100, "rate"] = np.nan  # a feature not measurable on some beats
+    matches = match_factors(Z, factors)
+    assert matches["factor"].tolist()[:2] == ["width", "rate"]
+    assert matches["follows"].tolist() == [True, True, False]
+    assert matches["abs_spearman"].iloc[0] == pytest.approx(1.0)
+    assert match_factors(Z, factors, threshold=1.0)["follows"].sum() == 1
+    with pytest.raises(TypeError, match="DataFrame"):
+        match_factors(Z, factors.to_numpy())
+    with pytest.raises(ValueError, match="rows"):
+        match_factors(Z[:10], factors)
+    with pytest.raises(ValueError, match="threshold"):
+        match_factors(Z, factors, threshold=2)

@@ -24,7 +24,7 @@ from skbvae.plotting import (  # noqa: E402
 
 @pytest.fixture(scope="module")
 def vae(beats):
-    return BetaVAETransformer(**FAST, beta=4.0, capacity=25.0).fit(beats[0])
+    return BetaVAETransformer(**FAST, beta=4.0, capacity=25.0, decoder_variance="fixed").fit(beats[0])
 
 
 @pytest.fixture(autouse=True)
@@ -74,7 +74,7 @@ def test_traversal_band_and_cumulative_paths_of_a_learned_variance(beats):
     np.testing.assert_allclose(panel.lines[-1].get_ydata(), np.cumsum(X[0]))
     assert fig.get_supylabel() == "cumulative signal"
     # Without a learned variance the band is off unless asked for.
-    fixed = BetaVAETransformer(**FAST).fit(X)
+    fixed = BetaVAETransformer(**FAST, decoder_variance="fixed").fit(X)
     assert len(plot_traversal(fixed, X[0], latents=[1], values=values).axes[0].collections) == 0
     assert len(plot_traversal(fixed, X[0], latents=[1], values=values, band=True).axes[0].collections) == 3
 
@@ -119,3 +119,9 @@ def test_reconstructions_and_latent_vs_factor(vae, beats):
     np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), vae.inverse_transform(vae.transform(X[:1]))[0])
     fig = plot_latent_vs_factor(vae, X, factors, max_points=100)
     assert len(fig.axes) == 3 * 7 + 2  # scatter grid, MI image, colour bar
+
+
+def test_traversal_labels_go_under_the_panel_titles(vae, beats):
+    fig = plot_traversal(vae, beats[0][0], latents=[0, 1], order="index", labels={1: "heart_rate |ρ| 0.9"})
+    assert fig.axes[1].get_title().endswith("\nheart_rate |ρ| 0.9")
+    assert "\n" not in fig.axes[0].get_title()

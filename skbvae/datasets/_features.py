@@ -95,10 +95,11 @@ def measure_beat_features(ecg, fs, r_peaks):
                   averaged over 20 ms falls to 13.5 % (1/e², the 2σ point of a
                   Gaussian wave) of its peak near R, within 120 ms of R
     st_level      mean signal over J + 60 to J + 80 ms minus the PR baseline, mV
-    t_amplitude   signed height of the T wave (its lobe of larger area) above
-                  the line from the ST point
+    t_amplitude   signed height of the T wave above the line from the ST point
                   (J + 70 ms) to the end of the T window (R + min(0.6 RR,
-                  0.6 √RR)): ST elevation is not counted a second time, mV
+                  0.6 √RR)), its positive lobe's height plus its negative
+                  lobe's depth (a biphasic T scores near 0): ST elevation is
+                  not counted a second time, mV
     pr_interval   P-wave onset (where it falls to 13.5 % of its height above
                   the lowest point before it) to QRS
                   onset, s; NaN where no P wave stands 4× above the noise
@@ -201,10 +202,12 @@ def measure_beat_features(ecg, fs, r_peaks):
         if window_ok(st_point, t_end + 1) and t_end - st_point > samples(0.06):
             line = np.linspace(x[st_point], x[t_end], t_end - st_point + 1)
             deviation = x[st_point:t_end + 1] - line
-            # A biphasic T: the lobe with the larger area decides the sign, so
-            # two lobes of similar height do not flip it from beat to beat.
-            positive = np.clip(deviation, 0, None).sum() >= np.clip(-deviation, 0, None).sum()
-            out.loc[i, "t_amplitude"] = deviation.max() if positive else deviation.min()
+            # The positive lobe's height plus the negative lobe's depth (the
+            # deviation is 0 at both ends, so each is >= 0 or <= 0): a monophasic
+            # T gives its height, and a flat biphasic T, whose two lobes take
+            # turns at being the larger, gives ~0 rather than jumping between
+            # +h and -h from beat to beat (MIT-BIH 100 lead MLII).
+            out.loc[i, "t_amplitude"] = deviation.max() + deviation.min()
         # P wave: the extremum before QRS onset, after the previous beat's T window.
         p_lo = onset - samples(_P_SEARCH_S[0])
         if i > 0:
