@@ -5,12 +5,12 @@ several seeds, and prints, on 2,000 held-out beats: MIG, SAP, DCI
 disentanglement / completeness / informativeness, reconstruction error
 (standardized units) and fit time — mean over seeds, all measured in this run —
 plus the MIG gap of every factor and the ratio of each model's MIG to FastICA's.
-The issue's targets: MIG ≥ 1.5× FastICA's with ``rotation="ica"`` and the
-defaults, and DCI disentanglement ≥ FastICA's.
+Targets: MIG ≥ 2× FastICA's with the defaults, and DCI disentanglement ≥
+FastICA's.
 
-    python benchmarks/bench_disentanglement.py [--n-beats 10000] [--seeds 0 1 2] [--models defaults unrotated ...]
+    python benchmarks/bench_disentanglement.py [--n-beats 10000] [--seeds 0 1 2] [--models NAME ...]
 
-About 3 minutes on 2 CPU cores for the default models ("broadcast" adds ~2 min a seed).
+About 4 minutes on 2 CPU cores for the default models ("broadcast" adds ~2 min a seed).
 """
 
 import argparse
@@ -28,21 +28,24 @@ from skbvae import BetaVAETransformer
 from skbvae.datasets import make_heartbeats
 from skbvae.metrics import dci_scores, mutual_info_gap, sap_score
 
+#: Every model names what it changes from the defaults, so the table stays right when they move.
 MODELS = {
-    "defaults (β 0.25, auto, ica)": dict(),
+    "defaults (heteroscedastic, β 1, ica)": dict(),
     "defaults, rotation None": dict(rotation=None),
     "defaults, varimax": dict(rotation="varimax"),
-    "β 0.1, auto, ica": dict(beta=0.1),
-    "β 1, auto, ica": dict(beta=1.0),
-    "seed setup (β 4, C 25, 50 epochs)": dict(beta=4.0, capacity=25.0, max_epochs=50, rotation=None),
-    "broadcast, ica": dict(architecture="broadcast"),
-    "heteroscedastic, β 1, ica": dict(decoder_variance="heteroscedastic", beta=1.0),
-    "heteroscedastic, β 2, ica": dict(decoder_variance="heteroscedastic", beta=2.0),
-    "heteroscedastic, β 4, ica": dict(decoder_variance="heteroscedastic", beta=4.0),
-    "heteroscedastic, β 2, latent 16, ica": dict(decoder_variance="heteroscedastic", beta=2.0, latent_dim=16),
-    "heteroscedastic, β 2, broadcast, ica": dict(decoder_variance="heteroscedastic", beta=2.0,
-                                                 architecture="broadcast"),
-    "shared (σ-VAE), β 1, ica": dict(decoder_variance="shared", beta=1.0),
+    "previous defaults (fixed variance, β 0.25, ica)": dict(decoder_variance="fixed"),
+    "fixed variance, β 0.1, ica": dict(decoder_variance="fixed", beta=0.1),
+    "fixed variance, β 1, ica": dict(decoder_variance="fixed", beta=1.0),
+    "seed setup (β 4, C 25, 50 epochs)": dict(beta=4.0, capacity=25.0, max_epochs=50, rotation=None,
+                                              decoder_variance="fixed"),
+    "fixed variance, broadcast, ica": dict(decoder_variance="fixed", architecture="broadcast"),
+    "heteroscedastic, β 2, ica": dict(beta=2.0),
+    "heteroscedastic, β 2, var_smoothing 1e-4, ica": dict(beta=2.0, var_smoothing=1e-4),
+    "heteroscedastic, β 4, ica": dict(beta=4.0),
+    "heteroscedastic, β 2, latent 16, ica": dict(beta=2.0, latent_dim=16),
+    "heteroscedastic, β 2, var_smoothing 1e-4, broadcast, ica": dict(beta=2.0, var_smoothing=1e-4,
+                                                                    architecture="broadcast"),
+    "shared (σ-VAE), β 1, ica": dict(decoder_variance="shared"),
 }
 
 
@@ -50,7 +53,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-beats", type=int, default=10_000)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--models", nargs="+", default=list(MODELS)[:5], choices=list(MODELS))
+    parser.add_argument("--models", nargs="+", default=[list(MODELS)[0], list(MODELS)[3]], choices=list(MODELS))
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
@@ -90,7 +93,7 @@ def main():
     fastica = summary.loc["FastICA"]
     for name in args.models:
         row = summary.loc[name]
-        print(f"{name}: MIG {row['MIG / FastICA']:.2f}x FastICA (target 1.5); "
+        print(f"{name}: MIG {row['MIG / FastICA']:.2f}x FastICA (target 2); "
               f"DCI-D {row['DCI-D']:.3f} vs FastICA {fastica['DCI-D']:.3f}")
 
 

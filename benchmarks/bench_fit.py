@@ -59,6 +59,7 @@ def plain_loop(X, epochs, device):
 def skbvae_fit(X, epochs, device, compile=False):
     return BetaVAETransformer(latent_dim=LATENT, hidden_layer_sizes=HIDDEN, batch_size=BATCH, lr=LR,
                               capacity=CAPACITY, beta=GAMMA, max_epochs=epochs, device=device,
+                              decoder_variance="fixed",  # the plain loop's unit-variance decoder
                               compile=compile, random_state=0).fit(X)
 
 

@@ -66,7 +66,8 @@ def pythae_fit(X, epochs, device):
 
 def skbvae_fit(X, epochs, device):
     BetaVAETransformer(latent_dim=LATENT, batch_size=BATCH, lr=LR, capacity=CAPACITY, beta=GAMMA,
-                       max_epochs=epochs, device=device, random_state=0).fit(X)
+                       max_epochs=epochs, device=device, decoder_variance="fixed",  # pythae's decoder
+                       random_state=0).fit(X)
 
 
 

@@ -1,8 +1,8 @@
 """Generate new heartbeats, and edit one factor of a beat by editing its code.
 ===========================================================================
 
-Fits the default β-VAE (β 0.25, ``max_epochs="auto"``, ICA-rotated codes) on
-synthetic beats, then:
+Fits the default β-VAE (heteroscedastic decoder, β 1, ``max_epochs="auto"``,
+ICA-rotated codes) on synthetic beats, then:
 
 - ``generated_beats.png``: real beats; beats decoded from codes drawn from
   N(0, I) in the rotated basis (:meth:`BetaVAETransformer.sample`); and beats
@@ -19,8 +19,8 @@ Why a sampled beat may lack the next beat's R peak: heart rate, which places the
 next beat, is spread by an MLP decoder over several latents as a curved,
 Fourier-like code. Codes whose columns are drawn independently — from N(0, I),
 or even real codes shuffled column by column — fall off that curve, and the
-decoder averages the next R peak over positions into ripples (measured on
-8,000 beats: the next R peak stands 1.06 mV above the median in real beats,
+decoder averages the next R peak over positions into ripples (measured with
+the previous defaults' fixed-variance decoder on 8,000 beats: the next R peak stands 1.06 mV above the median in real beats,
 1.01 mV in reconstructions, 0.60 in samples and 0.63 in column-shuffled codes).
 Drawing from a 50-component Gaussian mixture fitted to the codes of real beats
 follows the curve and brings the next beat back (1.01 mV).

@@ -31,7 +31,8 @@ models fitted on B itself (in-domain), and reports:
 Writes ``transfer_traversal.png``: the source model's first latent traversed on
 a beat of each database.
 
-Measured on the real records (seed 0, ``max_epochs="auto"``): PTB beats encoded by the MIT-BIH
+Measured on the real records with the previous defaults (a fixed-variance decoder, β 0.25; seed
+0, ``max_epochs="auto"``): PTB beats encoded by the MIT-BIH
 model reconstruct with MSE 0.035 against 0.004 in-domain (PCA: 0.032 against 0.003); MIT-BIH
 beats by the PTB model 0.016 against 0.001 (PCA: 0.012 against 0.002). One record per source
 does not cover the other database's beat shapes; the table is in the user guide.
