@@ -67,13 +67,14 @@ CANDIDATES = {
                                        decoder_variance="fixed"),
     "heteroscedastic, β 1, var_smoothing 1e-4": dict(var_smoothing=1e-4),
     "heteroscedastic, β 1, var_smoothing 0.1": dict(var_smoothing=0.1),
+    "Student-t (3 dof), heteroscedastic, β 1, var_smoothing 0.05": dict(likelihood="student_t"),
     "heteroscedastic, β 2, var_smoothing 1e-4": dict(beta=2.0, var_smoothing=1e-4),
     "shared σ, β 1, var_smoothing 0.05": dict(decoder_variance="shared"),
     "fixed variance, β 1": dict(decoder_variance="fixed", beta=1.0),
     "fixed variance, β 1, early stopping": dict(decoder_variance="fixed", beta=1.0, max_epochs=2000,
                                                 early_stopping=True),
 }
-DEFAULT_CANDIDATES = list(CANDIDATES)[:5]
+DEFAULT_CANDIDATES = list(CANDIDATES)[:6]
 FEATURES = ["heart_rate", "r_amplitude", "qrs_duration", "st_level", "t_amplitude", "pr_interval"]
 
 

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._device import out_of_memory_advice, resolve_device
 from ._inference import INFERENCE_BATCH, map_batches
-from ._loss import DECODER_VARIANCES, MIN_DECODER_VARIANCE, decoder_mean, decoder_std, kl_per_latent, reconstruction_nll
+from ._loss import DECODER_VARIANCES, LIKELIHOODS, MIN_DECODER_VARIANCE, STUDENT_T_DOF, STUDENT_T_STD, decoder_mean, decoder_std, kl_per_latent, reconstruction_nll
 from ._modules import DEFAULT_HIDDEN
 from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
@@ -139,9 +139,18 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         side; the "mlp" and "conv1d" decoders mirror them. ``None`` means
         (256, 128) for "mlp" and "broadcast" and (32, 64, 64) for "conv1d".
 
-    likelihood : {"gaussian", "bernoulli"}, default="gaussian"
+    likelihood : {"gaussian", "student_t", "bernoulli"}, default="gaussian"
         Decoder distribution. "gaussian" has the variance of
-        ``decoder_variance``; "bernoulli" suits signals in [0, 1].
+        ``decoder_variance``. "student_t": a Student-t with 3 degrees of
+        freedom whose squared scale is that variance (a Gaussian whose
+        precision has a Gamma prior): a residual far outside what the
+        training beats showed costs ~2 log r nats rather than r²/2, so the
+        held-out :meth:`score` of records that drift, or of noise a loader
+        kept, does not collapse (the messy ICU records v102s and mixedsignals
+        split by time: 161 and 75 nats per beat, against 90 and 74 for the
+        fixed Gaussian and -325 and -2,667 for the default); its means are
+        the Gaussian's locations and its standard deviation is √3 times the
+        scale. "bernoulli" suits signals in [0, 1].
 
     decoder_variance : {"auto", "fixed", "shared", "per_feature", "heteroscedastic"}, default="auto"
         Variance of the Gaussian decoder p(x|z). "heteroscedastic": the
@@ -334,7 +343,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "architecture": [StrOptions({"mlp", "conv1d", "broadcast"})],
         "n_channels": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", None],
-        "likelihood": [StrOptions({"gaussian", "bernoulli"})],
+        "likelihood": [StrOptions(set(LIKELIHOODS))],
         "decoder_variance": [StrOptions({"auto", *DECODER_VARIANCES})],
         "var_smoothing": [Interval(Real, MIN_DECODER_VARIANCE, None, closed="left")],
         "scaling": [StrOptions({"auto", *SCALINGS}), None],
@@ -451,6 +460,11 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             raise ValueError(
                 f"X has {X.shape[1]} feature(s) (n_features = {X.shape[1]}), which is not a multiple of "
                 f"n_channels={self.n_channels}: each row must hold n_channels equal blocks of samples."
+            )
+        if self.likelihood == "student_t" and self.decoder_variance in ("shared", "per_feature"):
+            raise ValueError(
+                f"decoder_variance={self.decoder_variance!r} is fitted in closed form, which is the "
+                "Gaussian's; with likelihood='student_t' use 'heteroscedastic', 'fixed' or 'auto'."
             )
         if self.likelihood == "bernoulli" and self.decoder_variance not in ("auto", "fixed"):
             raise ValueError(
@@ -811,6 +825,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if self.likelihood == "bernoulli":
             p = (mean - self.center_) / self.scale_
             return self.center_ + self.scale_ * (rng.uniform(size=p.shape) < p)
+        if self.likelihood == "student_t":
+            return mean + std / STUDENT_T_STD * rng.standard_t(STUDENT_T_DOF, size=mean.shape)
         return mean + std * rng.standard_normal(mean.shape)
 
     def score_samples(self, X):
@@ -848,7 +864,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             return -nll.reshape(len(x), _SCORE_DRAWS).mean(dim=1) - kl_per_latent(mu, logvar).sum(dim=1)
 
         elbo = self._map_batches(X, elbo_batch, INFERENCE_BATCH // _SCORE_DRAWS, scale_input=True)
-        if likelihood == "gaussian":
+        if likelihood != "bernoulli":  # a density of x in its own units
             elbo = elbo - np.log(self.scale_).sum()
         return elbo
 

@@ -193,3 +193,47 @@ def test_var_smoothing_keeps_the_held_out_score_of_rows_noisier_than_training(rn
     # Measured (seed 0): fixed -30.3, 1e-4 -70.9, default (0.05) -2.3 nats per row.
     assert score["1e-4"] < score["fixed"] - 20, score
     assert score["default"] > score["fixed"], score
+
+
+# ------------------------------------------------------------ Student-t decoder
+def test_student_t_nll_is_the_t_density():
+    from scipy.stats import t as student_t
+
+    from skbvae._loss import STUDENT_T_DOF, reconstruction_nll
+
+    rng = np.random.default_rng(0)
+    x, loc = rng.normal(size=(4, 6)), rng.normal(size=(4, 6))
+    variance = rng.uniform(0.1, 2.0, size=(4, 6))
+    nll = reconstruction_nll(torch.tensor(x), (torch.tensor(loc), torch.tensor(variance)), "student_t")
+    expected = -student_t.logpdf(x, STUDENT_T_DOF, loc=loc, scale=np.sqrt(variance)).sum(axis=1)
+    np.testing.assert_allclose(nll.numpy(), expected, rtol=1e-10)
+    unit = reconstruction_nll(torch.tensor(x), (torch.tensor(loc), None), "student_t")
+    np.testing.assert_allclose(unit.numpy(), -student_t.logpdf(x, STUDENT_T_DOF, loc=loc).sum(axis=1), rtol=1e-10)
+
+
+def test_student_t_keeps_the_held_out_score_of_rows_unlike_training(rng):
+    # Held-out rows with outliers (a burst of noise the loader kept): the
+    # Gaussian pays r²/2 for each, the Student-t ~2 log r.
+    t = np.linspace(0, 1, 40)
+    X = np.sin(2 * np.pi * (t + rng.uniform(0, 1, (600, 1)))) + 0.01 * rng.standard_normal((600, 40))
+    X[400:][rng.uniform(size=(200, 40)) < 0.05] += 3.0
+    score = {likelihood: BetaVAETransformer(**{**FAST, "max_epochs": 30}, likelihood=likelihood)
+             .fit(X[:400]).score(X[400:]) for likelihood in ("gaussian", "student_t")}
+    assert score["student_t"] > score["gaussian"] + 50, score
+
+
+def test_student_t_std_and_noise_draws(beats):
+    X = beats[0]
+    vae = BetaVAETransformer(**FAST, likelihood="student_t", decoder_variance="fixed").fit(X)
+    _, std = vae.traverse(X[:2], latents=[0], values=[0.0], return_std=True)
+    np.testing.assert_allclose(std, np.broadcast_to(np.sqrt(3.0) * vae.scale_, std.shape), rtol=1e-12)
+    means = vae.sample(3000, random_state=1)
+    draws = vae.sample(3000, random_state=1, noise=True)
+    z = ((draws - means) / (vae.scale_ * np.sqrt(3.0))).ravel()  # unit-variance t(3) draws
+    assert abs(z.std() - 1) < 0.1
+    assert np.mean(np.abs(z) > 4) > 5 * 6e-5  # heavier tails than a Gaussian's (6e-5 beyond 4σ)
+
+
+def test_student_t_has_no_closed_form_variance(beats):
+    with pytest.raises(ValueError, match="closed form.*student_t"):
+        BetaVAETransformer(**FAST, likelihood="student_t", decoder_variance="shared").fit(beats[0])
