@@ -20,6 +20,8 @@ acts linearly on the signal, where PCA is at home; the heteroscedastic β-VAE ma
 0.002 AUC. With gradient boosting instead of the logistic regression the default's gap narrows
 to 0.984 against 0.990.
 
+.. code-block:: bash
+
     python examples/classify_latents.py [--wfdb PATH] [--epochs auto] [--out examples/output]
 
 The figures of a full run (committed in ``docs/_static``; the documentation shows them

@@ -8,6 +8,8 @@ core is started; ``--scheduler tcp://host:8786`` uses a running cluster
 instead, and ``--gpus`` starts one worker per GPU (needs ``dask-cuda``).
 Prints the search table and checks it against a serial run with ``--check``.
 
+.. code-block:: bash
+
     python examples/distributed_grid_search.py [--scheduler ADDRESS] [--workers 2] [--gpus] [--check]
 """
 

@@ -25,6 +25,8 @@ the previous defaults' fixed-variance decoder on 8,000 beats: the next R peak st
 Drawing from a 50-component Gaussian mixture fitted to the codes of real beats
 follows the curve and brings the next beat back (1.01 mV).
 
+.. code-block:: bash
+
     python examples/generate_and_manipulate.py [--wfdb PATH] [--epochs auto] [--out examples/output]
 
 The figures of a full run (committed in ``docs/_static``; the documentation shows them

@@ -9,6 +9,8 @@ beats: MIG, SAP, DCI and reconstruction error. Writes ``grid_search.png`` (MIG
 and reconstruction against β and C) and ``latent_vs_factor.png``, and prints a
 Markdown table.
 
+.. code-block:: bash
+
     python examples/grid_search_beta_capacity.py [--n-beats 6000] [--epochs 30] [--out examples/output]
 
 The figures of a full run (committed in ``docs/_static``; the documentation shows them

@@ -17,6 +17,8 @@ against the true R peaks outside noise bursts and dropouts.
 ``../shared/data/wfdb/v102s``: 300 s of an ICU alarm record whose tall T waves
 other detectors count as beats.
 
+.. code-block:: bash
+
     python examples/plot_messy_ecg.py [--wfdb RECORD --lead II] [--seconds 20] [--out examples/output]
 
 Writes ``messy_ecg.png`` (committed in ``docs/_static``):

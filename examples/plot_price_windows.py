@@ -24,6 +24,8 @@ the fixed decoder's best latent follows volatility with an absolute Spearman cor
 nats per window), the heteroscedastic decoder's with 0.99 (ELBO 993.5), and one of its other
 latents follows the trend with 0.86 (fixed: 0.68).
 
+.. code-block:: bash
+
     python examples/plot_price_windows.py [--csv PATH] [--n-windows 6000] [--epochs auto] [--out examples/output]
 
 The figures of a full run (committed in ``docs/_static``; the documentation shows them

@@ -37,6 +37,8 @@ model reconstruct with MSE 0.035 against 0.004 in-domain (PCA: 0.032 against 0.0
 beats by the PTB model 0.016 against 0.001 (PCA: 0.012 against 0.002). One record per source
 does not cover the other database's beat shapes; the table is in the user guide.
 
+.. code-block:: bash
+
     python examples/transfer_between_databases.py [--wfdb PATH] [--epochs auto] [--out examples/output]
 
 The figures of a full run (committed in ``docs/_static``; the documentation shows them
