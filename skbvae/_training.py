@@ -7,6 +7,7 @@ this module turns them into a :class:`~skbvae._net.BetaVAENet` with skorch's own
 """
 
 import math
+import sys
 
 import torch
 from skorch.callbacks import EarlyStopping, ProgressBar
@@ -71,9 +72,10 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed):
             sink=print if estimator.verbose else _silent,
         )))
         n_samples = n_train
-    if estimator.verbose:
+    if estimator.verbose and _stderr_is_terminal():
         # Batches per epoch, training and validation, so the bar knows its
-        # length from the first epoch on.
+        # length from the first epoch on. Only on a terminal: written to a log
+        # file, a bar redrawn every batch made 108 KB of one fit's output.
         n_batches = math.ceil(n_samples / batch_size)
         if estimator.early_stopping:
             n_batches += math.ceil(n_valid / batch_size)
@@ -107,6 +109,12 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed):
         autocast_dtype=torch.bfloat16 if estimator.precision == "bfloat16" else None,
         compile=estimator.compile,
     )
+
+
+def _stderr_is_terminal():
+    """Whether progress bars would be seen: standard error is an interactive terminal."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
 
 
 def _silent(*args, **kwargs):

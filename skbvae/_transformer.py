@@ -250,7 +250,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     verbose : int, default=0
         0 is silent; 1 shows a progress bar within each epoch (skorch's
-        ``ProgressBar``, on stderr) and prints a per-epoch table with the
+        ``ProgressBar``, on stderr, when stderr is a terminal: not in log
+        files or CI output) and prints a per-epoch table with the
         column names of ``history_`` (loss, reconstruction, KL, capacity,
         duration). Whatever the verbosity, a fit whose epochs become
         :data:`~skbvae._progress.SLOWDOWN_FACTOR` (5) times slower than its

@@ -16,7 +16,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 
 from conftest import FAST
-from skbvae import BetaVAETransformer, _modules
+from skbvae import BetaVAETransformer, _modules, _training
 from skbvae._modules import BetaVAEModule
 from skbvae.datasets import make_heartbeats
 
@@ -279,14 +279,19 @@ def test_grid_search_by_score_alone(beats):
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
-def test_verbose_prints_epoch_table(beats, capsys):
+def test_verbose_prints_epoch_table(beats, capsys, monkeypatch):
     vae = BetaVAETransformer(**{**FAST, "verbose": 1}).fit(beats[0][:100])
     captured = capsys.readouterr()
     header = captured.out.splitlines()[0].split()
     # The table's columns are history_'s: "loss", not skorch's "train_loss".
     assert header == ["epoch", "capacity", "kl", "loss", "reconstruction", "dur"]
     assert set(header) <= set(vae.history_.columns)
-    # A progress bar within each epoch (tqdm, on stderr), its length known from the start.
+    # Outside a terminal (a log file, CI, this capture) no progress bar: the table only.
+    assert captured.err == ""
+    # On a terminal, a progress bar within each epoch (tqdm, on stderr), its length known from the start.
+    monkeypatch.setattr(_training, "_stderr_is_terminal", lambda: True)
+    BetaVAETransformer(**{**FAST, "verbose": 1}).fit(beats[0][:100])
+    captured = capsys.readouterr()
     assert "it/s" in captured.err or "s/it" in captured.err
     assert "/4" in captured.err  # 100 rows in batches of 32
     BetaVAETransformer(**FAST).fit(beats[0][:100])
