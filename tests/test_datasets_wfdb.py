@@ -60,6 +60,17 @@ def test_single_record_beats_and_metadata(tmp_path, fs, fmt):
     assert (np.abs(np.argmax(X[:, :60], axis=1) - 31) <= 1).all()
 
 
+def test_a_records_own_file_names_the_record(tmp_path):
+    write_record(tmp_path, "rec", 250)
+    X, meta = load_wfdb_heartbeats(tmp_path / "rec")
+    for name in ("rec.hea", "rec.dat"):
+        X_file, meta_file = load_wfdb_heartbeats(tmp_path / name)
+        np.testing.assert_array_equal(X_file, X)
+        assert meta_file["record"].iloc[0] == str(tmp_path / "rec")
+    with pytest.raises(FileNotFoundError, match=r"other\.hea not found"):
+        load_wfdb_heartbeats(tmp_path / "other.hea")
+
+
 def test_output_rate_and_window(tmp_path):
     write_record(tmp_path, "rec", 500)
     X, _ = load_wfdb_heartbeats(tmp_path / "rec", fs=250, window=(0.2, 0.4))

@@ -45,15 +45,23 @@ _FLOOR = {"mv": 0.05, "uv": 50.0, "µv": 50.0, "μv": 50.0, "v": 5e-5, "nv": 5e4
 _BITS = {"8": 8, "16": 16, "24": 24, "32": 32, "61": 16, "80": 8, "160": 16, "212": 12, "310": 32 / 3, "311": 32 / 3}
 
 
+# Files of a record that a user may name instead of the record itself.
+_RECORD_FILE_SUFFIXES = {".hea", ".dat", ".mat", ".xyz", ".atr"}
+
+
 def record_paths(path):
     """Record paths (without extension) named by a record, a folder or a database root.
 
-    In a folder without a ``RECORDS`` file, the segments (and layout header)
-    of a multi-segment record are loaded through their master header only.
+    A record's own file (``rec.hea``, ``rec.dat``, ``rec.mat``, ...) names the
+    record. In a folder without a ``RECORDS`` file, the segments (and layout
+    header) of a multi-segment record are loaded through their master header
+    only.
     """
     path = Path(path)
     if path.with_name(path.name + ".hea").is_file():
         return [path]
+    if path.suffix.lower() in _RECORD_FILE_SUFFIXES and path.with_suffix(".hea").is_file():
+        return [path.with_suffix("")]
     if path.is_dir():
         listing = path / "RECORDS"
         if listing.is_file():
@@ -66,6 +74,8 @@ def record_paths(path):
                 segments.update(header.parent / name for name in _segment_names(header))
             return [header for header in headers if header not in segments]
         raise FileNotFoundError(f"{path}: no WFDB header (.hea) files and no RECORDS file in this folder.")
+    if path.suffix.lower() in _RECORD_FILE_SUFFIXES:
+        raise FileNotFoundError(f"{path}: no such WFDB record ({path.with_suffix('.hea')} not found).")
     raise FileNotFoundError(f"{path}: no such WFDB record ({path}.hea) or folder.")
 
 

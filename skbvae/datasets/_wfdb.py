@@ -206,8 +206,9 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     Parameters
     ----------
     path : str or path-like
-        A record without extension (``.../s0010_re``), a folder of records, or
-        a database root with a ``RECORDS`` file (the PTB layout
+        A record without extension (``.../s0010_re``) or one of its files
+        (``s0010_re.hea``, ``.dat``, ``.mat``), a folder of records, or a
+        database root with a ``RECORDS`` file (the PTB layout
         ``patientNNN/sNNNN_re``).
     lead : str, int, None or list of them, default=None
         Lead name (case-insensitive: ``"ii"``, ``"MLII"``, ``"V5"``...) or
