@@ -444,7 +444,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         # must leave a previously fitted model exactly as it was.
         previous = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
         continuing = self.warm_start and self.__sklearn_is_fitted__()
-        X = validate_data(self, X, dtype=_FLOAT_DTYPES, reset=not continuing)
+        X = self._check_X(X, reset=not continuing)
         try:
             self._fit(X, continuing)
         except BaseException:
@@ -613,7 +613,34 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     def _validate_X(self, X):
         check_is_fitted(self)
-        return validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        return self._check_X(X, reset=False)
+
+    def _check_X(self, X, *, reset):
+        """The one place signals are validated: scikit-learn's checks, with errors that name the fault.
+
+        numpy's and pandas' own messages for two common mistakes say what
+        failed, not where: a ragged list of rows ("inhomogeneous shape") and a
+        DataFrame with a text column ("could not convert string to float").
+        """
+        if isinstance(X, pd.DataFrame):
+            text = [str(name) for name, dtype in X.dtypes.items()
+                    if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype))]
+            if text:
+                shown = ", ".join(repr(name) for name in text[:5]) + (" ..." if len(text) > 5 else "")
+                raise ValueError(
+                    f"X has {len(text)} column(s) that are not numbers: {shown}. Pass the signal's "
+                    "samples only, e.g. X.drop(columns=[...]) for labels or record names."
+                )
+        elif isinstance(X, (list, tuple)) and X and all(hasattr(row, "__len__") for row in X):
+            lengths = sorted({len(row) for row in X})
+            if len(lengths) > 1:
+                shown = ", ".join(map(str, lengths[:5])) + (" ..." if len(lengths) > 5 else "")
+                raise ValueError(
+                    f"X is a list of rows of different lengths ({shown} samples): every signal must "
+                    "have the same number of samples. Resample or cut them to one length first "
+                    "(load_wfdb_heartbeats cuts beats of one length)."
+                )
+        return validate_data(self, X, reset=reset, dtype=_FLOAT_DTYPES)
 
     def _validate_Z(self, Z):
         check_is_fitted(self)

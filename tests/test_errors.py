@@ -161,3 +161,20 @@ def test_device_out_of_memory_says_what_to_lower(data, fitted, monkeypatch):
     monkeypatch.setattr(type(fitted.net_.module_), "encode", exhausted)
     with pytest.raises(MemoryError, match="during inference: pass fewer rows"):
         fitted.transform(data)
+
+
+def test_errors_name_ragged_rows_and_text_columns(beats):
+    import pandas as pd
+
+    X = beats[0][:50]
+    ragged = [list(row) for row in X[:10]]
+    ragged[3] = ragged[3][:100]
+    with pytest.raises(ValueError, match=r"different lengths \(100, 187 samples\)"):
+        BetaVAETransformer(**FAST).fit(ragged)
+    frame = pd.DataFrame(X, columns=[f"t{i}" for i in range(X.shape[1])])
+    frame["patient"] = [f"p{i}" for i in range(len(frame))]
+    with pytest.raises(ValueError, match="not numbers: 'patient'"):
+        BetaVAETransformer(**FAST).fit(frame)
+    vae = BetaVAETransformer(**FAST).fit(frame.drop(columns="patient"))
+    with pytest.raises(ValueError, match="not numbers: 'patient'"):
+        vae.transform(frame)
