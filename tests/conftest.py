@@ -1,5 +1,6 @@
 """Shared fixtures: small synthetic data and tiny, fast estimator settings."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,11 @@ torch.set_num_threads(min(2, torch.get_num_threads()))
 #: unrotated, so shapes are known; tests/test_rotation.py covers rotations).
 FAST = dict(latent_dim=3, hidden_layer_sizes=(16,), max_epochs=2, batch_size=32, rotation=None, random_state=0)
 
-SHARED_WFDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "wfdb"
+#: Optional real WFDB records (MIT-BIH 100, PTB s0010_re and a few messy ones):
+#: ``../shared/data/wfdb`` beside the checkout, or the folder named by the
+#: SKBVAE_TEST_WFDB environment variable. Tests that need them skip without them.
+SHARED_WFDB = Path(os.environ.get("SKBVAE_TEST_WFDB", Path(__file__).resolve().parents[2] / "shared" / "data" / "wfdb"))
+NO_RECORDS = "optional real WFDB records not found (set SKBVAE_TEST_WFDB, see README)"
 
 
 @pytest.fixture(scope="session")

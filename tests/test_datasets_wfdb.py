@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import wfdb
 
-from conftest import SHARED_WFDB
+from conftest import NO_RECORDS, SHARED_WFDB
 from skbvae.datasets import BEAT_SYMBOLS, detect_r_peaks, load_wfdb_heartbeats, make_ecg
 
 META_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "quality"]
@@ -229,7 +229,7 @@ def test_invalid_arguments(tmp_path, kwargs, match):
 
 
 # ----------------------------------------------------------------- real records
-needs_shared = pytest.mark.skipif(not (SHARED_WFDB / "100.hea").is_file(), reason="shared/data/wfdb not present")
+needs_shared = pytest.mark.skipif(not (SHARED_WFDB / "100.hea").is_file(), reason=NO_RECORDS)
 
 
 @needs_shared

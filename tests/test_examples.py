@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED_WFDB
+from conftest import NO_RECORDS, SHARED_WFDB
 
 pytest.importorskip("matplotlib")
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -51,7 +51,7 @@ def test_example_runs_and_writes_figures(script, tmp_path):
         assert (tmp_path / figure).stat().st_size > 5000
 
 
-@pytest.mark.skipif(not (SHARED_WFDB / "100.hea").is_file(), reason="shared/data/wfdb not present")
+@pytest.mark.skipif(not (SHARED_WFDB / "100.hea").is_file(), reason=NO_RECORDS)
 def test_ecg_example_on_real_records(tmp_path):
     # The two clean records (MIT-BIH 100, PTB s0010_re) in a folder of their own:
     # the shared folder also holds messy records made to break loaders.

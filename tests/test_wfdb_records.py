@@ -8,7 +8,7 @@ import pytest
 import wfdb
 from wfdb.io.convert.matlab import wfdb_to_mat
 
-from conftest import SHARED_WFDB
+from conftest import NO_RECORDS, SHARED_WFDB
 from skbvae import RecordError
 from skbvae.datasets import load_wfdb_heartbeats, make_ecg
 
@@ -245,7 +245,7 @@ def test_all_nan_lead(tmp_path):
 def shared(name):
     path = SHARED_WFDB / name
     return pytest.param(path, marks=pytest.mark.skipif(not path.with_name(path.name + ".hea").is_file(),
-                                                       reason="shared/data/wfdb not present"))
+                                                       reason=NO_RECORDS))
 
 
 @pytest.mark.parametrize("path", [shared("v102s")])
