@@ -8,6 +8,7 @@ this module turns them into a :class:`~skbvae._net.BetaVAENet` with skorch's own
 
 import math
 import sys
+import warnings
 
 import torch
 from skorch.callbacks import EarlyStopping, ProgressBar
@@ -109,6 +110,46 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed):
         autocast_dtype=torch.bfloat16 if estimator.precision == "bfloat16" else None,
         compile=estimator.compile,
     )
+
+
+def check_capacity(history, capacity, beta, capacity_steps):
+    """Warn once when a capacity run did not do what ``capacity`` asks, and say what to change.
+
+    Two ways it silently does nothing: the ramp C(t) never reached
+    ``capacity`` (too few optimizer steps for ``capacity_steps``), or the KL
+    stayed above C(t) once it got there, where ``beta * |KL - C(t)|`` has the
+    gradient of ``beta * KL``, so the capacity changed nothing (β 0.25 with C
+    = None, 10 and 25 gave the same scores to six digits).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        The estimator's ``history_`` (columns ``kl`` and ``capacity``).
+    capacity : float or None
+    beta : float
+        The resolved β (the γ that holds the KL at C(t)).
+    capacity_steps : int
+        Steps of the ramp.
+    """
+    if capacity is None or len(history) == 0 or capacity <= 0:
+        return
+    reached = float(history["capacity"].iloc[-1])
+    if reached < 0.99 * capacity:
+        warnings.warn(
+            f"capacity={capacity:g}: the ramp reached C(t) = {reached:.3g} nats, not {capacity:g}: its "
+            f"{capacity_steps} optimizer steps (capacity_steps, at least {MIN_CAPACITY_STEPS}) outlast "
+            "this fit. Train for more epochs (max_epochs) or set capacity_steps lower.",
+            UserWarning, stacklevel=3)
+    # The KL starts near 0, under C(t); what matters is whether C(t) ever held it.
+    late = history.iloc[len(history) // 2:]
+    kl_end = float(history["kl"].iloc[-1])
+    if (late["kl"] > late["capacity"]).all() and kl_end > 1.1 * capacity:
+        warnings.warn(
+            f"capacity={capacity:g}: the KL stayed above the target C(t) over the second half of "
+            f"training ({kl_end:.3g} nats at the end), so beta * |KL - C(t)| acted as beta * KL and the "
+            f"capacity changed little. Raise beta (here {beta:g}; the γ that holds the KL at C(t), 4-1000 "
+            "in Burgess et al. and disentanglement_lib) or the capacity.",
+            UserWarning, stacklevel=3)
 
 
 def _stderr_is_terminal():

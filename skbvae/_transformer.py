@@ -18,7 +18,7 @@ from ._loss import DECODER_VARIANCES, LIKELIHOODS, MIN_DECODER_VARIANCE, STUDENT
 from ._modules import DEFAULT_HIDDEN
 from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
-from ._training import build_net
+from ._training import build_net, check_capacity
 
 # Posterior draws of the ELBO estimate in ``score_samples``. The draws are the
 # same for every row, so each row's score depends on that row alone.
@@ -505,6 +505,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.center_, self.scale_ = center, scale
         self.n_iter_ = len(net.history)
         self.history_ = self._history_frame(net.history)
+        check_capacity(self.history_, self.capacity, self._resolved_beta(), net.criterion_.capacity_steps)
         if self.early_stopping:
             self.validation_scores_ = -self.history_["valid_loss"].to_numpy()
             self.best_validation_score_ = float(np.nanmax(self.validation_scores_))

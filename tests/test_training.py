@@ -1,5 +1,7 @@
 """Training controls: max_epochs="auto", early stopping on the held-out ELBO, warm start, capacity ramp."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.decomposition import PCA
@@ -92,3 +94,19 @@ def test_capacity_ramp_cannot_outrun_short_runs(beats):
     steps = vae.net_.optimizer_steps_
     assert vae.history_["capacity"].iloc[-1] == pytest.approx(25.0 * steps / _training.MIN_CAPACITY_STEPS)
     assert np.all(np.diff(vae.history_["loss"]) < 0)  # the objective falls while C grows slowly
+
+
+def test_capacity_that_does_nothing_says_so_once(beats):
+    X = beats[0][:300]
+    # A ramp of at least 1,000 steps, of which 3 epochs take 30: C(t) ends far below C.
+    with pytest.warns(UserWarning, match=r"capacity=25: the ramp reached C\(t\) = 0.75 nats") as record:
+        BetaVAETransformer(**{**FAST, "max_epochs": 3}, beta=4.0, capacity=25.0).fit(X)
+    assert sum("capacity=" in str(w.message) for w in record) == 1
+    # A KL held above C(t) by a small β: the capacity acts as plain β·KL.
+    with pytest.warns(UserWarning, match="stayed above the target C"):
+        BetaVAETransformer(**{**FAST, "max_epochs": 60, "latent_dim": 10}, beta=0.25, capacity=1.0,
+                           capacity_steps=50).fit(X)
+    # A capacity that binds: no warning.
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        BetaVAETransformer(**{**FAST, "max_epochs": 60}, beta=4.0, capacity=5.0, capacity_steps=50).fit(X)
