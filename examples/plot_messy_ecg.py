@@ -92,9 +92,16 @@ def draw(ecg, fs, meta, everything, events, seconds, title, out):
         ax.plot(inside / fs, ecg[inside], "v", color="tab:green", ms=5, label="beat kept")
         lost = dropped[(dropped["r_peak"] >= lo) & (dropped["r_peak"] < hi)]
         ax.plot(lost["r_peak"] / fs, ecg[lost["r_peak"]], "x", color="tab:red", ms=6, label="beat dropped")
+        # Quality of the dropped beats, readable: one label per 0.4 s at most,
+        # above the panel's signal rather than on it.
+        last = -np.inf
+        top = np.nanmax(ecg[lo:hi]) if hi > lo else 0.0
         for peak, quality in zip(lost["r_peak"], lost["quality"]):
-            ax.annotate(f"{quality:.2f}", (peak / fs, ecg[peak]), fontsize=6, color="tab:red",
-                        xytext=(2, 4), textcoords="offset points")
+            if peak / fs - last < 0.4:
+                continue
+            ax.annotate(f"{quality:.2f}", (peak / fs, top), fontsize=8, color="tab:red", ha="center",
+                        xytext=(0, 6), textcoords="offset points")
+            last = peak / fs
         ax.set_xlim(lo / fs, hi / fs)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     if events is not None:
