@@ -29,6 +29,12 @@ from .metrics._diagnostics import ACTIVE_KL_THRESHOLD
 
 ROTATIONS = ("ica", "varimax")
 
+# Messages already given by this process. The FastICA check below runs under
+# warnings.catch_warnings, whose every entry and exit resets Python's registry of
+# warnings already shown, so "default" filtering would repeat ours on every fit
+# (once per fold of a cross-validation).
+_SAID = set()
+
 # Eigenvalues of the code covariance below this fraction of the largest are
 # floored before whitening, so nearly collinear codes cannot blow up.
 _EIGEN_FLOOR = 1e-8
@@ -122,15 +128,13 @@ def fit_rotation(mu, X_scaled, method, random_state=None):
             # iterations on 8,000 synthetic beats) but separated the factors
             # worse (MIG 0.109 against 0.141, DCI 0.37 against 0.46, 3 seeds).
             ica = FastICA(whiten=False, max_iter=1000, tol=1e-4, random_state=random_state).fit(white)
-        if any(issubclass(w.category, ConvergenceWarning) for w in caught):
-            warnings.warn(
-                "rotation='ica': FastICA did not converge in 1000 iterations. This is usual when "
-                "some directions of the code are Gaussian (no rotation orients them); the "
-                "non-Gaussian ones are still separated. Compare with rotation='varimax' or None "
-                "if the rotated codes look mixed.",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        message = ("rotation='ica': FastICA did not converge in 1000 iterations. This is usual when "
+                   "some directions of the code are Gaussian (no rotation orients them); the "
+                   "non-Gaussian ones are still separated. Compare with rotation='varimax' or None "
+                   "if the rotated codes look mixed. (Said once per session.)")
+        if any(issubclass(w.category, ConvergenceWarning) for w in caught) and message not in _SAID:
+            _SAID.add(message)
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
         orthogonal = ica.components_.T
     elif method == "varimax":
         orthogonal = _varimax(_loadings(white, X_scaled))

@@ -138,3 +138,20 @@ def test_sample_from_the_codes_mixture_follows_the_codes():
         return np.mean(np.abs(np.abs(sources) - 1))
 
     assert off_the_data(drawn) < 0.5 * off_the_data(vae.sample(400, random_state=0))
+
+
+def test_rotation_that_does_not_converge_says_so_once(mixed_sources, monkeypatch):
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skbvae import _rotation
+
+    monkeypatch.setattr(_rotation, "_SAID", set())
+    X, _ = mixed_sources
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")
+        for _ in range(3):  # four active latents for three sources: FastICA does not converge
+            _fit(X, "ica")
+    said = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert len(said) == 1 and "rotation='ica'" in str(said[0].message)
