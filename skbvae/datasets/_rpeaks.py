@@ -75,6 +75,23 @@ def check_ecg_signal(ecg, fs, *, name="ecg"):
     return ecg, fs
 
 
+def rr_intervals(peaks, unusable=None):
+    """Interval from each beat to the next; across a lost stretch, and for the last beat, the previous one's.
+
+    An interval that spans a dropout or a noise burst (``unusable``, a mask of
+    the signal's samples) is not an RR interval (the beats between were
+    lost), so it would give an implausible rate. In the units of ``peaks``
+    (sample indices, or seconds without ``unusable``); NaN for a lone beat.
+    """
+    rr = np.diff(peaks).astype(float)
+    if unusable is not None:
+        lost = np.cumsum(unusable)
+        rr[lost[peaks[1:]] - lost[peaks[:-1]] > 0] = np.nan
+    rr = np.append(rr, np.nan)
+    previous = np.concatenate([[np.nan], rr[:-1]])
+    return np.where(np.isnan(rr), previous, rr)
+
+
 def fill_missing(ecg):
     """Linearly interpolate NaN samples (constant beyond the ends); return signal and mask."""
     missing = np.isnan(ecg)

@@ -8,6 +8,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from ._artefacts import add_artefacts
+from ._rpeaks import rr_intervals
 
 #: Factors of :func:`make_heartbeats` and their default (low, high) ranges.
 HEARTBEAT_FACTORS = {
@@ -341,9 +342,8 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     ecg, events = add_artefacts(ecg, fs, rates, rng)
     out = (amplitude * ecg, r_peaks) + ((events,) if return_events else ())
     if return_factors:
-        rr = np.diff(r_times)
-        rr = np.append(rr, rr[-1]) if len(rr) else np.full(len(r_times), 60.0 / heart_rate)
-        factors = pd.DataFrame({"heart_rate": 60.0 / rr, **{name: shape[name] for name in _ECG_SHAPE_FACTORS}})
+        rr = rr_intervals(r_times)  # seconds; NaN for a lone beat, which has only the mean rate
+        factors = pd.DataFrame({"heart_rate": 60.0 / np.where(np.isnan(rr), 60.0 / heart_rate, rr), **{name: shape[name] for name in _ECG_SHAPE_FACTORS}})
         out += (factors,)
     return out
 

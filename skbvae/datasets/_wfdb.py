@@ -15,7 +15,7 @@ from ._features import measure_beat_features
 from ._quality import MIN_QUALITY, assess_lead
 from ._records import (BEAT_SYMBOLS, LEAD_II_NAMES, amplitude_floor, annotated_peaks, check_lead_rate,
                        lead_index, read_record, record_paths)
-from ._rpeaks import detect_r_peaks, fill_missing, step_free
+from ._rpeaks import detect_r_peaks, fill_missing, rr_intervals, step_free
 
 __all__ = ["BEAT_SYMBOLS", "LEAD_II_NAMES", "load_wfdb_heartbeats"]
 
@@ -38,20 +38,6 @@ def _read_leads(record_path, leads, allow_non_ecg):
             raise RecordError(f"{record_path}: lead {name} holds only missing (NaN) samples.", record=record_path)
     units = [(record.units[i] if record.units else "") for i in indices]
     return record, names, [signals[i] for i in indices], [rates[i] for i in indices], units
-
-
-def _rr_intervals(peaks, unusable):
-    """Samples from each beat to the next; across a dropped stretch, and for the last beat, the previous one's.
-
-    An interval that spans a dropout or a noise burst is not an RR interval
-    (the beats between were lost), so it would give an implausible rate.
-    """
-    rr = np.diff(peaks).astype(float)
-    lost = np.cumsum(unusable)
-    rr[lost[peaks[1:]] - lost[peaks[:-1]] > 0] = np.nan
-    rr = np.append(rr, np.nan)
-    previous = np.concatenate([[np.nan], rr[:-1]])
-    return np.where(np.isnan(rr), previous, rr)
 
 
 def _describe(stretches, limit=3):
@@ -150,7 +136,7 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
         lost = int((~good).sum())
         notice = (f"{where}: dropped {sum(dropped.values()):.3g} s without usable ECG ({seconds}; at "
                   f"{_describe(stretches)})" + (f" and the {lost} beat(s) there." if lost else "."))
-    rr = _rr_intervals(peaks, unusable) / fs_lead
+    rr = rr_intervals(peaks, unusable) / fs_lead
     heart_rate = 60.0 / rr
     low, high = heart_rate_range
     plausible = (heart_rate >= low) & (heart_rate <= high) & good
