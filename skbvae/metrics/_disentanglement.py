@@ -90,7 +90,10 @@ def mutual_info_matrix(Z, factors, *, n_bins=20, discrete_factors=None):
     Z, F = _check_codes_and_factors(Z, factors)
     discrete = _is_discrete(F, discrete_factors)
     codes = [_discretize(z, n_bins) for z in Z.T]
-    levels = [f if is_discrete else _discretize(f, n_bins) for f, is_discrete in zip(F.T, discrete)]
+    # Discrete factors as integer codes: the same mutual information, and
+    # scikit-learn (1.9) warns about float labels such as a QRS duration in seconds.
+    levels = [np.unique(f, return_inverse=True)[1] if is_discrete else _discretize(f, n_bins)
+              for f, is_discrete in zip(F.T, discrete)]
     mi = np.array([[mutual_info_score(f, z) for f in levels] for z in codes])
     entropy = np.array([mutual_info_score(f, f) for f in levels])
     return mi, entropy
