@@ -91,7 +91,7 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed):
         module__n_channels=estimator.n_channels,
         module__var_smoothing=float(estimator.var_smoothing),
         criterion=BetaVAELoss,
-        criterion__likelihood=estimator.likelihood,
+        criterion__likelihood=estimator._resolved_likelihood(),
         criterion__beta=estimator._resolved_beta(),
         criterion__capacity=None if estimator.capacity is None else float(estimator.capacity),
         criterion__capacity_steps=resolve_capacity_steps(

@@ -27,6 +27,9 @@ _SCORE_DRAWS = 16
 #: ``var_smoothing`` default; chosen by ``benchmarks/bench_defaults.py``.
 AUTO_DECODER_VARIANCE = "heteroscedastic"
 DEFAULT_VAR_SMOOTHING = 0.05
+#: What ``likelihood="auto"`` means with a learned (heteroscedastic) decoder
+#: variance, and with any other; chosen by ``benchmarks/bench_defaults.py``.
+AUTO_LIKELIHOOD = {"heteroscedastic": "student_t"}
 _FLOAT_DTYPES = (np.float64, np.float32)
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
@@ -46,13 +49,15 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     CPU or GPU. Inputs are scaled inside the estimator and every decoded
     output is returned in the input's own units.
 
-    The defaults (a heteroscedastic decoder with ``var_smoothing=0.05``, β =
-    1 without capacity, ``max_epochs="auto"``, ``rotation="ica"``) were
-    chosen by ``benchmarks/bench_defaults.py`` on synthetic heartbeats (i.i.d.
-    and in records), prices and real records split by time, against beat
-    features measured on them: MIG 1.6× FastICA's on synthetic beats and
-    about 2× the linear baselines' on MIT-BIH 100. The previous defaults are
-    ``decoder_variance="fixed"`` (with it ``beta="auto"`` is 0.25); the seed
+    The defaults (a Student-t decoder with a heteroscedastic scale and
+    ``var_smoothing=0.05``, β = 1 without capacity, ``max_epochs="auto"``,
+    ``rotation="ica"``) were chosen by ``benchmarks/bench_defaults.py`` on
+    synthetic heartbeats (i.i.d. and in records), prices and real records
+    split by time, against beat features measured on them: MIG 1.4-1.7×
+    FastICA's on synthetic beats and about 2× the linear baselines' on
+    MIT-BIH 100, and a held-out ELBO above the previous defaults' on every
+    real record. The previous defaults are ``decoder_variance="fixed"``
+    (with it ``likelihood="auto"`` is Gaussian and ``beta="auto"`` 0.25); the seed
     article's setup is ``BetaVAETransformer(beta=4.0, capacity=25.0,
     max_epochs=50, rotation=None, decoder_variance="fixed")`` (latent 10 and
     lr 5e-4 are defaults).
@@ -139,7 +144,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         side; the "mlp" and "conv1d" decoders mirror them. ``None`` means
         (256, 128) for "mlp" and "broadcast" and (32, 64, 64) for "conv1d".
 
-    likelihood : {"gaussian", "student_t", "bernoulli"}, default="gaussian"
+    likelihood : {"auto", "gaussian", "student_t", "bernoulli"}, default="auto"
         Decoder distribution. "gaussian" has the variance of
         ``decoder_variance``. "student_t": a Student-t with 3 degrees of
         freedom whose squared scale is that variance (a Gaussian whose
@@ -148,9 +153,12 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         held-out :meth:`score` of records that drift, or of noise a loader
         kept, does not collapse (the messy ICU records v102s and mixedsignals
         split by time: 161 and 75 nats per beat, against 90 and 74 for the
-        fixed Gaussian and -325 and -2,667 for the default); its means are
-        the Gaussian's locations and its standard deviation is √3 times the
-        scale. "bernoulli" suits signals in [0, 1].
+        fixed Gaussian and -325 and -2,667 for the heteroscedastic
+        Gaussian); its means are the Gaussian's locations and its standard
+        deviation is √3 times the scale. "bernoulli" suits signals in
+        [0, 1]. "auto" is "student_t" with the heteroscedastic decoder
+        variance (the default) and "gaussian" with any other, so that
+        ``decoder_variance="fixed"`` is the previous model.
 
     decoder_variance : {"auto", "fixed", "shared", "per_feature", "heteroscedastic"}, default="auto"
         Variance of the Gaussian decoder p(x|z). "heteroscedastic": the
@@ -165,8 +173,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         closed form as the batch's mean squared error (the optimal σ-VAE of
         Rybkin et al., 2021), with its running average used outside
         training. "per_feature": the same, one σ per feature. "auto" is
-        "heteroscedastic" for ``likelihood="gaussian"`` and none for
-        "bernoulli". Learned variances are at least ``var_smoothing``.
+        "heteroscedastic" for a Gaussian or Student-t decoder and none
+        for "bernoulli". Learned variances are at least ``var_smoothing``.
 
     var_smoothing : float, default=0.05
         Added to every learned decoder variance, in scaled units (with the
@@ -344,7 +352,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "architecture": [StrOptions({"mlp", "conv1d", "broadcast"})],
         "n_channels": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": ["array-like", None],
-        "likelihood": [StrOptions(set(LIKELIHOODS))],
+        "likelihood": [StrOptions({"auto", *LIKELIHOODS})],
         "decoder_variance": [StrOptions({"auto", *DECODER_VARIANCES})],
         "var_smoothing": [Interval(Real, MIN_DECODER_VARIANCE, None, closed="left")],
         "scaling": [StrOptions({"auto", *SCALINGS}), None],
@@ -374,7 +382,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         architecture="mlp",
         n_channels=1,
         hidden_layer_sizes=None,
-        likelihood="gaussian",
+        likelihood="auto",
         decoder_variance="auto",
         var_smoothing=DEFAULT_VAR_SMOOTHING,
         scaling="auto",
@@ -561,6 +569,11 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if self.decoder_variance == "auto":
             return "fixed" if self.likelihood == "bernoulli" else AUTO_DECODER_VARIANCE
         return self.decoder_variance
+
+    def _resolved_likelihood(self):
+        if self.likelihood == "auto":
+            return AUTO_LIKELIHOOD.get(self._resolved_decoder_variance(), "gaussian")
+        return self.likelihood
 
     def _resolved_beta(self):
         if self.beta == "auto":
@@ -851,10 +864,11 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if not noise:
             return self.inverse_transform(Z)
         mean, std = self._decode_mean_and_std(self._validate_Z(Z))
-        if self.likelihood == "bernoulli":
+        likelihood = self.net_.criterion_.likelihood
+        if likelihood == "bernoulli":
             p = (mean - self.center_) / self.scale_
             return self.center_ + self.scale_ * (rng.uniform(size=p.shape) < p)
-        if self.likelihood == "student_t":
+        if likelihood == "student_t":
             return mean + std / STUDENT_T_STD * rng.standard_t(STUDENT_T_DOF, size=mean.shape)
         return mean + std * rng.standard_normal(mean.shape)
 
@@ -865,8 +879,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         the same 16 standard-normal draws of the reparameterisation noise for
         every row (so a row's score does not depend on the other rows). It does
         not depend on ``beta`` or ``capacity``, so models trained with
-        different ones are comparable. For the Gaussian likelihood the value is
-        a log-density of ``x`` in its own units (the scaling's Jacobian is
+        different ones are comparable. For the Gaussian and Student-t
+        likelihoods the value is a log-density of ``x`` in its own units (the scaling's Jacobian is
         included) under the decoder's variance, fixed or learned (see
         ``decoder_variance``), so it also compares models with different
         decoders on held-out data.

@@ -19,7 +19,8 @@ ESTIMATORS = [
     BetaVAETransformer(**_TINY, decoder_variance="per_feature"),
     BetaVAETransformer(**_TINY, decoder_variance="fixed"),  # beta="auto" is 0.25 with it
     BetaVAETransformer(**_TINY, decoder_variance="heteroscedastic", beta=2.0, var_smoothing=1e-4),
-    BetaVAETransformer(**_TINY, likelihood="student_t"),
+    BetaVAETransformer(**_TINY, likelihood="gaussian"),  # the default is Student-t
+    BetaVAETransformer(**_TINY, likelihood="student_t", decoder_variance="fixed"),
     BetaVAETransformer(**_TINY, n_channels=3),
     BetaVAETransformer(**{**_TINY, "hidden_layer_sizes": (4,)}, n_channels=3, architecture="conv1d"),
 ]

@@ -109,4 +109,4 @@ def test_capacity_that_does_nothing_says_so_once(beats):
     # A capacity that binds: no warning.
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
-        BetaVAETransformer(**{**FAST, "max_epochs": 60}, beta=4.0, capacity=5.0, capacity_steps=50).fit(X)
+        BetaVAETransformer(**{**FAST, "max_epochs": 60}, beta=20.0, capacity=5.0, capacity_steps=50).fit(X)
