@@ -50,6 +50,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+from _tables import mean_table  # benchmarks/ is on sys.path when run as a script
 from skbvae import BetaVAETransformer
 from skbvae.datasets import load_wfdb_heartbeats, make_heartbeats, make_price_windows
 from skbvae.metrics import dci_scores, mutual_info_gap
@@ -211,10 +212,7 @@ def main():
                 print(name, label, seed, {k: round(v, 3) for k, v in rows[-1].items()
                                           if isinstance(v, float)}, flush=True)
     results = pd.DataFrame(rows)
-    table = results.groupby(["data", "model"], sort=False).mean(numeric_only=True).drop(columns="seed")
-    # MIG against the better linear baseline of the same data set, measured in this run.
-    linear = table[table.index.get_level_values("model").isin(["PCA", "FastICA"])]["MIG"].groupby("data").max()
-    table["MIG / best linear"] = table["MIG"] / linear.reindex(table.index.get_level_values("data")).to_numpy()
+    table = mean_table(results)
     print(f"\nseeds {args.seeds}; means over seeds")
     print(table.to_markdown(floatfmt=".3f"))
 

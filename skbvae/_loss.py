@@ -46,9 +46,15 @@ STUDENT_T_STD = math.sqrt(STUDENT_T_DOF / (STUDENT_T_DOF - 2))
 _SOFTPLUS_ONE = math.log(math.expm1(1.0))
 
 
-def kl_per_latent(mu, logvar):
-    """KL(q(z|x) || N(0, I)) of each latent, in nats, shape (n, latent_dim)."""
-    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+def kl_per_latent(mu, logvar, prior_mean=None, prior_var=None):
+    """KL(q(z|x) || p(z)) of each latent, in nats, shape (n, latent_dim).
+
+    The prior is N(0, I), or N(prior_mean, diag prior_var) when they are given
+    (a group's prior, :class:`~skbvae._groups.GroupPrior`).
+    """
+    if prior_mean is None:
+        return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
+    return 0.5 * ((logvar.exp() + (mu - prior_mean).pow(2)) / prior_var - 1.0 - logvar + prior_var.log())
 
 
 def gaussian_variance(raw, floor=MIN_DECODER_VARIANCE):
@@ -168,17 +174,22 @@ class BetaVAELoss(nn.Module):
     total KL and C(t) comes from :func:`capacity_target` (annealed per
     optimizer step on the batch-mean KL, as disentanglement_lib does).
 
+    With a ``group_prior`` and the batch's group codes, the KL is taken
+    against each row's group prior (iVAE) instead of N(0, I).
+
     ``forward`` returns the scalar objective and the detached batch means of
     the reconstruction NLL and KL, so the training loop can log them without
     recomputation.
     """
 
-    def __init__(self, likelihood="gaussian", beta=1.0, capacity=None, capacity_steps=1):
+    def __init__(self, likelihood="gaussian", beta=1.0, capacity=None, capacity_steps=1, group_prior=None):
         super().__init__()
         self.likelihood = likelihood
         self.beta = beta
         self.capacity = capacity
         self.capacity_steps = capacity_steps
+        # A GroupPrior when fit was given groups for the "prior" method, else None.
+        self.group_prior = group_prior
 
     def target(self, step):
         """Capacity in nats at optimizer step ``step`` (None without capacity)."""
@@ -186,10 +197,15 @@ class BetaVAELoss(nn.Module):
             return None
         return capacity_target(step, self.capacity, self.capacity_steps)
 
-    def forward(self, output, x, step=0):
+    def forward(self, output, x, step=0, groups=None):
         decoded, mu, logvar = output
         recon = reconstruction_nll(x, decoded, self.likelihood).mean()
-        kl = kl_per_latent(mu, logvar).sum(dim=1).mean()
+        if self.group_prior is not None and groups is not None:
+            if self.training:
+                self.group_prior.update(mu, logvar, groups)
+            kl = self.group_prior.kl(mu, logvar, groups).sum(dim=1).mean()
+        else:
+            kl = kl_per_latent(mu, logvar).sum(dim=1).mean()
         if self.capacity is None:
             objective = recon + self.beta * kl
         else:

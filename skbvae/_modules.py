@@ -3,6 +3,7 @@
 import torch
 from torch import nn
 
+from ._groups import adaptive_average
 from ._loss import MIN_DECODER_VARIANCE, gaussian_variance, optimal_variance
 
 #: Hidden widths (MLP) or channel counts (conv1d) used when
@@ -230,13 +231,18 @@ class BetaVAEModule(nn.Module):
             return out[:, 0], gaussian_variance(out[:, 1], self.var_smoothing)
         return out[:, 0], getattr(self, "variance", None)
 
-    def forward(self, x, sample=None):
+    def forward(self, x, sample=None, partners=None):
         """Decode a reparameterised draw (``sample=True``) or the posterior mean.
 
         ``sample=None`` draws in training mode only; validation passes
         ``sample=True`` so its loss is the same Monte Carlo ELBO as training's.
+        ``partners`` (training with groups, "pairs"): each row's partner in
+        the batch or -1; the pair's shared latents are averaged first
+        (:func:`~skbvae._groups.adaptive_average`).
         """
         mu, logvar = self.encode(x)
+        if partners is not None:
+            mu, logvar = adaptive_average(mu, logvar, partners)
         if self.training if sample is None else sample:
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
         else:

@@ -14,15 +14,36 @@ import math
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer
+from skorch.dataset import unpack_data
 from torch.utils.data import Subset
 
 from ._device import to_device
+from ._groups import partners_in_batch
 from ._progress import EpochTable, SlowEpochWarning
 from .exceptions import TrainingDivergedError
 
 
+class _GroupedRows:
+    """Signals and their group codes on one device, indexed together."""
+
+    def __init__(self, x, groups):
+        self.x, self.groups = x, groups
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, index):
+        return _GroupedRows(self.x[index], self.groups[index])
+
+    @property
+    def device(self):
+        return self.x.device
+
+
 class _DeviceBatches:
     """Iterate over ``(batch, None)`` slices of a tensor already on its device.
+
+    For :class:`_GroupedRows` the slices are ``(signals, group codes)``.
 
     When ``generator`` is given the rows are permuted once per epoch, on the
     device, so a batch is a contiguous slice rather than a gather.
@@ -42,7 +63,8 @@ class _DeviceBatches:
             order = torch.randperm(len(data), device=data.device, generator=self.generator)
             data = data[order]
         for start in range(0, len(data), self.batch_size):
-            yield data[start:start + self.batch_size], None
+            batch = data[start:start + self.batch_size]
+            yield (batch.x, batch.groups) if isinstance(batch, _GroupedRows) else (batch, None)
 
 
 class BetaVAENet(NeuralNet):
@@ -62,6 +84,11 @@ class BetaVAENet(NeuralNet):
         If given (``torch.bfloat16``), forward passes during training run under
         ``torch.autocast`` in that dtype; outputs, loss and optimizer state
         stay float32.
+    group_method : {"prior", "pairs"} or None
+        How the group codes passed to ``fit`` as ``y`` are used
+        (:mod:`skbvae._groups`): "prior" leaves them to the criterion's
+        :class:`~skbvae._groups.GroupPrior`; "pairs" pairs rows of one group
+        in each training batch and averages their shared latents.
 
     Notes
     -----
@@ -72,10 +99,11 @@ class BetaVAENet(NeuralNet):
     held-out rows (one reparameterised draw per row), in nats per sample.
     """
 
-    def __init__(self, module, *args, shuffle_seed=0, autocast_dtype=None, **kwargs):
+    def __init__(self, module, *args, shuffle_seed=0, autocast_dtype=None, group_method=None, **kwargs):
         super().__init__(module, *args, **kwargs)
         self.shuffle_seed = shuffle_seed
         self.autocast_dtype = autocast_dtype
+        self.group_method = group_method
 
     @property
     def _default_callbacks(self):
@@ -94,7 +122,9 @@ class BetaVAENet(NeuralNet):
             super()._set_training(training)
 
     def get_dataset(self, X, y=None):
-        return to_device(X, self.device)
+        # y, when given, holds the rows' group codes (fit(X, groups=...)).
+        X = to_device(X, self.device)
+        return X if y is None else _GroupedRows(X, to_device(y, self.device, dtype=torch.long))
 
     def get_split_datasets(self, X, y=None, **fit_params):
         # skorch's ValidSplit returns index Subsets of the device tensor; gather
@@ -121,7 +151,8 @@ class BetaVAENet(NeuralNet):
         return (loc.float(), variance), mu.float(), logvar.float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        objective, recon, kl = self.criterion_(y_pred, X, step=self.optimizer_steps_)
+        # y_true is the batch's group codes, or None without groups.
+        objective, recon, kl = self.criterion_(y_pred, X, step=self.optimizer_steps_, groups=y_true)
         self._batch_terms = (recon, kl)
         if not training:
             # Held-out data is scored by the β = 1 negative ELBO, which does not
@@ -134,6 +165,17 @@ class BetaVAENet(NeuralNet):
         # A reparameterised draw, as in training: decoding the posterior mean
         # would score a deterministic autoencoder instead of the ELBO.
         return super().validation_step(batch, sample=True, **fit_params)
+
+    def train_step_single(self, batch, **fit_params):
+        # skorch's, with the pairs of the "pairs" group method drawn per batch.
+        self._set_training(True)
+        Xi, groups = unpack_data(batch)
+        if groups is not None and self.group_method == "pairs":
+            fit_params = {**fit_params, "partners": partners_in_batch(groups)}
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, groups, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)

@@ -8,7 +8,12 @@ the data really has picks one basis among the equivalent ones, as
 
 - ``"ica"``: FastICA on the whitened posterior means, which uses the factors'
   non-Gaussianity (independent, non-Gaussian factors are identifiable up to
-  order, sign and scale);
+  order, sign and scale). With the rows' groups (``fit(X, groups=...)``) it
+  is fitted on each code's deviation from its group's mean: within a record
+  the factors vary independently, each with the record's own spread, so the
+  pooled deviations are heavy-tailed scale mixtures that FastICA separates,
+  and the between-record differences (whatever their distribution) do not
+  pull the axes;
 - ``"varimax"``: the orthogonal rotation that makes the *loadings* (how each
   whitened code changes the scaled signal, least squares) as sparse as possible,
   so each axis moves few samples of the signal: a localised wave.
@@ -81,7 +86,7 @@ def select_active(kl):
     return active[np.argsort(-kl[active], kind="stable")]
 
 
-def fit_rotation(mu, X_scaled, method, random_state=None):
+def fit_rotation(mu, X_scaled, method, random_state=None, groups=None):
     """Affine map from posterior means to unit-variance rotated codes.
 
     Parameters
@@ -94,6 +99,9 @@ def fit_rotation(mu, X_scaled, method, random_state=None):
     method : {"ica", "varimax"}
     random_state : int or None
         Seeds FastICA.
+    groups : ndarray of int of shape (n_samples,) or None
+        Group codes of the rows; "ica" then separates the within-group
+        deviations of the codes (see the module docstring).
 
     Returns
     -------
@@ -113,11 +121,16 @@ def fit_rotation(mu, X_scaled, method, random_state=None):
         )
     mean = mu.mean(axis=0)
     centred = mu - mean
+    separated = centred
+    if groups is not None and method == "ica":
+        group_means = np.zeros((groups.max() + 1, mu.shape[1]))
+        np.add.at(group_means, groups, mu)
+        separated = mu - (group_means / np.bincount(groups)[:, None])[groups]
     # Symmetric (ZCA) whitening: the identity rotation stays "no rotation".
-    eigenvalues, eigenvectors = np.linalg.eigh(np.atleast_2d(np.cov(centred, rowvar=False)))
+    eigenvalues, eigenvectors = np.linalg.eigh(np.atleast_2d(np.cov(separated, rowvar=False)))
     eigenvalues = np.maximum(eigenvalues, _EIGEN_FLOOR * max(eigenvalues.max(), np.finfo(float).tiny))
     whitening = eigenvectors / np.sqrt(eigenvalues) @ eigenvectors.T
-    white = centred @ whitening
+    white = separated @ whitening
 
     if method == "ica":
         with warnings.catch_warnings(record=True) as caught:

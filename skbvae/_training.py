@@ -14,6 +14,7 @@ import torch
 from skorch.callbacks import EarlyStopping, ProgressBar
 from skorch.dataset import ValidSplit
 
+from ._groups import GroupPrior
 from ._loss import BetaVAELoss
 from ._modules import BetaVAEModule
 from ._net import BetaVAENet
@@ -51,8 +52,15 @@ def resolve_capacity_steps(capacity_steps, max_epochs, n_samples, batch_size):
     return max(MIN_CAPACITY_STEPS, max_epochs * math.ceil(n_samples / batch_size))
 
 
-def build_net(estimator, *, n_features, n_samples, hidden, device, seed):
-    """A new, uninitialised :class:`~skbvae._net.BetaVAENet` configured from ``estimator``'s parameters."""
+def build_net(estimator, *, n_features, n_samples, hidden, device, seed, group_sizes=None, group_method=None):
+    """A new, uninitialised :class:`~skbvae._net.BetaVAENet` configured from ``estimator``'s parameters.
+
+    ``group_sizes`` (rows per group) and ``group_method`` when ``fit`` was
+    given groups (:mod:`skbvae._groups`).
+    """
+    group_prior = None
+    if group_sizes is not None and group_method == "prior":
+        group_prior = GroupPrior(group_sizes, estimator.latent_dim)
     batch_size = min(estimator.batch_size, n_samples)
     max_epochs = resolve_max_epochs(estimator.max_epochs, n_samples, batch_size)
     callbacks, train_split = [], None
@@ -96,6 +104,8 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed):
         criterion__capacity=None if estimator.capacity is None else float(estimator.capacity),
         criterion__capacity_steps=resolve_capacity_steps(
             estimator.capacity_steps, max_epochs, n_samples, batch_size),
+        criterion__group_prior=group_prior,
+        group_method=None if group_sizes is None else group_method,
         optimizer=torch.optim.Adam,
         # Fused Adam runs the whole update in one kernel on CUDA.
         optimizer__fused=torch.device(device).type == "cuda" or None,

@@ -12,6 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from . import _groups
 from ._device import out_of_memory_advice, resolve_device
 from ._inference import INFERENCE_BATCH, map_batches
 from ._loss import DECODER_VARIANCES, LIKELIHOODS, MIN_DECODER_VARIANCE, STUDENT_T_DOF, STUDENT_T_STD, decoder_mean, decoder_std, kl_per_latent, reconstruction_nll
@@ -428,7 +429,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, groups=None):
         """Fit the β-VAE to signals ``X``.
 
         Parameters
@@ -437,6 +438,24 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             Training signals, one per row. NaN and infinite values are rejected.
         y : None
             Ignored; present for API consistency.
+        groups : array-like of shape (n_samples,), default=None
+            The group of each row: the record (patient) a beat was cut from,
+            the day of a price window. Weak supervision that makes the
+            latents identifiable (user guide, "Training with groups"): in
+            training each group has its own factorised Gaussian prior,
+            estimated from its rows (iVAE, Khemakhem et al. 2020), and
+            ``rotation="ica"`` separates the codes' deviations from their
+            group's mean. Only fitting uses it: :meth:`transform` and the
+            other methods take signals alone, so rows of groups never seen
+            in ``fit`` are encoded as well. Every group needs at least two
+            rows, and there must be at least two groups. In a
+            :class:`~sklearn.pipeline.Pipeline` or
+            :class:`~sklearn.model_selection.GridSearchCV` with
+            ``cv=GroupKFold()``, request it with
+            ``set_fit_request(groups=True)`` under scikit-learn's metadata
+            routing (or pass ``vae__groups=`` to ``Pipeline.fit``). With
+            ``warm_start``, each fit uses its own groups (ids need not
+            match), and a warm fit without groups trains as without.
 
         Returns
         -------
@@ -454,7 +473,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         continuing = self.warm_start and self.__sklearn_is_fitted__()
         X = self._check_X(X, reset=not continuing)
         try:
-            self._fit(X, continuing)
+            group_codes = None if groups is None else _groups.check_groups(groups, len(X))
+            self._fit(X, continuing, group_codes)
         except BaseException:
             for name in _INPUT_ATTRIBUTES:
                 vars(self).pop(name, None)
@@ -462,15 +482,19 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             raise
         return self
 
-    def _fit(self, X, continuing=False):
-        """Scale ``X``, train the network on it, fit the rotation and store the fitted state."""
+    def _fit(self, X, continuing=False, group_codes=None):
+        """Scale ``X``, train the network on it, fit the rotation and store the fitted state.
+
+        ``group_codes``: ``(codes, sizes)`` from :func:`~skbvae._groups.check_groups`, or None.
+        """
         hidden = self._check_hidden_layer_sizes()
         if X.shape[1] % self.n_channels:
             raise ValueError(
                 f"X has {X.shape[1]} feature(s) (n_features = {X.shape[1]}), which is not a multiple of "
                 f"n_channels={self.n_channels}: each row must hold n_channels equal blocks of samples."
             )
-        if self.likelihood == "student_t" and self.decoder_variance in ("shared", "per_feature"):
+        likelihood = self._resolved_likelihood()
+        if likelihood == "student_t" and self.decoder_variance in ("shared", "per_feature"):
             raise ValueError(
                 f"decoder_variance={self.decoder_variance!r} is fitted in closed form, which is the "
                 "Gaussian's; with likelihood='student_t' use 'heteroscedastic', 'fixed' or 'auto'."
@@ -488,7 +512,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         else:
             center, scale = fit_scaling(X, self._resolved_scaling(), n_channels=self.n_channels)
         X_scaled = scale_to_float32(X, center, scale)
-        if self.likelihood == "bernoulli" and (X_scaled.min() < 0 or X_scaled.max() > 1):
+        if group_codes is not None:
+            _groups.warn_if_groups_say_little(X_scaled, *group_codes)
+        if likelihood == "bernoulli" and (X_scaled.min() < 0 or X_scaled.max() > 1):
             raise ValueError(
                 "likelihood='bernoulli' needs inputs in [0, 1] after scaling; "
                 f"with scaling={self.scaling!r} X spans [{X_scaled.min():.3g}, "
@@ -496,7 +522,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             )
         n_samples, n_features = X.shape
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        net = build_net(self, n_features=n_features, n_samples=n_samples, hidden=hidden, device=device, seed=seed)
+        codes, sizes = (None, None) if group_codes is None else group_codes
+        net = build_net(self, n_features=n_features, n_samples=n_samples, hidden=hidden, device=device, seed=seed,
+                        group_sizes=sizes, group_method=_groups.GROUP_METHOD)
         # Seed a private copy of torch's RNG: fits are reproducible under an
         # int random_state and leave the user's global torch state alone.
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
@@ -505,9 +533,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             torch.manual_seed(seed)
             if continuing:
                 self._continue_from(net, self.net_)
-                net.partial_fit(X_scaled)
+                net.partial_fit(X_scaled, codes)
             else:
-                net.fit(X_scaled)
+                net.fit(X_scaled, codes)
 
         self.net_ = net
         self.center_, self.scale_ = center, scale
@@ -522,7 +550,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         mu, kl = self._encode(X_scaled, scale_input=False)
         self.kl_per_latent_ = kl.astype(np.float64)
         self.latent_mean_ = mu.mean(axis=0).astype(np.float64)
-        self._fit_rotation(mu, X_scaled, seed)
+        self._fit_rotation(mu, X_scaled, seed, codes)
 
     def _continue_from(self, net, previous):
         """Initialise ``net`` with ``previous``'s weights, optimizer state, history and schedule."""
@@ -543,14 +571,17 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if self.capacity_steps is None:  # the capacity ramp goes on where it stood
             net.criterion_.capacity_steps = previous.criterion_.capacity_steps
 
-    def _fit_rotation(self, mu, X_scaled, seed):
-        """Choose the output basis: all latents as they are, or the rotated active ones."""
+    def _fit_rotation(self, mu, X_scaled, seed, groups=None):
+        """Choose the output basis: all latents as they are, or the rotated active ones.
+
+        With ``groups`` (codes), "ica" separates the codes' within-group deviations.
+        """
         if self.rotation is None:
             self.active_latents_ = np.arange(self.latent_dim)
             self.rotation_ = self.mixing_ = None
         else:
             self.active_latents_ = select_active(self.kl_per_latent_)
-            _, self.rotation_ = fit_rotation(mu[:, self.active_latents_], X_scaled, self.rotation, seed)
+            _, self.rotation_ = fit_rotation(mu[:, self.active_latents_], X_scaled, self.rotation, seed, groups)
             self.mixing_ = np.linalg.inv(self.rotation_)
         self.n_components_ = self._n_features_out = len(self.active_latents_)
 

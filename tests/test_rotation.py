@@ -156,3 +156,25 @@ def test_rotation_that_does_not_converge_says_so_once(mixed_sources, monkeypatch
                                likelihood="gaussian", random_state=0).fit(X)
     said = [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert len(said) == 1 and "rotation='ica'" in str(said[0].message)
+
+
+def test_ica_with_groups_separates_the_within_group_deviations():
+    # Two factors whose record means are large and Gaussian (ICA cannot orient
+    # them) and whose within-record spreads differ from record to record (a
+    # heavy-tailed scale mixture, which it can): mixed by a 45° rotation.
+    from skbvae._rotation import fit_rotation
+
+    rng = np.random.default_rng(0)
+    groups = np.repeat(np.arange(100), 30)
+    means, spreads = rng.normal(0, 3, (100, 2)), rng.uniform(0.1, 2, (100, 2))
+    S = means[groups] + spreads[groups] * rng.standard_normal((3000, 2))
+    mu = S @ (np.array([[1, 1], [-1, 1]]) / np.sqrt(2))
+    X = mu @ rng.normal(size=(2, 20))
+    found = {}
+    for name, g in (("plain", None), ("groups", groups)):
+        mean, rotation = fit_rotation(mu, X, "ica", 0, g)
+        Z = (mu - mean) @ rotation
+        np.testing.assert_allclose(Z.std(axis=0), 1.0, rtol=1e-6)  # unit variance either way
+        found[name] = np.abs(np.corrcoef(Z.T, S.T)[:2, 2:]).max(axis=0)
+    # Measured (seed 0): plain 0.74 and 0.81, with groups 1.00 and 0.998.
+    assert (found["groups"] > 0.99).all() and (found["plain"] < 0.9).all(), found

@@ -1,0 +1,242 @@
+"""Training with groups: the beats of one record, the windows of one day.
+
+Disentanglement from unlabelled data is not identifiable (Locatello et al.,
+2019): a Gaussian prior gives the same likelihood to every rotation of the
+code. Rows that share a group (a patient's record) are weak supervision a user
+already has. ``fit(X, groups=...)`` uses it twice:
+
+- in training, by the method :data:`GROUP_METHOD`, chosen by
+  ``benchmarks/bench_groups.py`` between two:
+
+  - ``"prior"`` (iVAE, Khemakhem et al., 2020; the one used): each group has
+    its own factorised Gaussian prior p(z | g) = N(m_g, diag s_g²), the
+    moments of its rows' posteriors (the maximum of the ELBO over ``m_g`` and
+    ``s_g`` given the encoder, as the "shared" decoder variance is the maximum
+    over σ), kept as running averages (:class:`GroupPrior`) and standardised
+    together so that the mixture of all groups' priors has zero mean and unit
+    variance per latent. When the groups' spreads differ from latent to
+    latent (one patient's heart rate varies a lot, another's T wave), only
+    an axis-aligned code fits every group's prior.
+  - ``"pairs"`` (Ada-GVAE, Locatello et al., 2020; measured, not used): each
+    training row is paired with another row of its group in the same batch
+    (:func:`partners_in_batch`); the latents on which their posteriors differ
+    least (symmetric KL below the midpoint of the pair's smallest and largest)
+    are averaged between the two (:func:`adaptive_average`), so a pair must
+    share them. It disentangled beats in synthetic records a little better
+    (MIG 0.298 against 0.277) but lost to a fit without groups on every real
+    data set, where beats of one group differ in all features at once and the
+    averaging throws information away.
+
+- in the rotation: ``rotation="ica"`` is fitted on the codes' deviations from
+  their group's mean (:func:`skbvae._rotation.fit_rotation`).
+
+Only fitting uses groups: the encoder sees the signal alone, so ``transform``
+and the other methods encode rows of groups never seen in fit.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+
+from ._loss import kl_per_latent
+
+#: How ``fit(X, groups=...)`` uses the groups (see the module docstring).
+GROUP_METHODS = ("prior", "pairs")
+#: The one the estimator uses; chosen by ``benchmarks/bench_groups.py``
+#: (which sets it to measure the other).
+GROUP_METHOD = "prior"
+
+#: Share of the (scaled) signal's variance between groups below which ``fit``
+#: warns that the groups say little. Measured (``benchmarks/bench_groups.py``):
+#: beats in records 0.69 and the shared real records 0.60, where groups raised
+#: MIG; MIT-BIH 100 cut into one-minute groups 0.09 (MLII) and 0.14 (V5),
+#: where they lowered it (MLII) or changed nothing (V5).
+MIN_BETWEEN_GROUP_SHARE = 0.25
+
+# A group's prior variance is at least this share of the latent's total
+# variance: a latent that only says which group a row is in has a
+# within-group spread of ~0, and the KL of a row against it would blow up.
+_MIN_GROUP_VARIANCE = 1e-3
+
+
+def check_groups(groups, n_samples):
+    """Group ids as consecutive integer codes, with errors that name what is wrong.
+
+    Parameters
+    ----------
+    groups : array-like of shape (n_samples,)
+        Any hashable ids (record names, patient numbers, dates).
+    n_samples : int
+        Rows of ``X``.
+
+    Returns
+    -------
+    codes : ndarray of int64, shape (n_samples,)
+        ``0 .. n_groups - 1``, in the order of the sorted ids.
+    sizes : ndarray of int64, shape (n_groups,)
+        Rows per group.
+    """
+    ids = np.asarray(groups, dtype=object) if not hasattr(groups, "dtype") else np.asarray(groups)
+    if ids.ndim != 1:
+        raise ValueError(f"groups must be 1-D, one id per row of X; got an array of shape {ids.shape}.")
+    if len(ids) != n_samples:
+        raise ValueError(f"groups has {len(ids)} entries but X has {n_samples} rows: give one group id per row.")
+    missing = pd.isna(ids)
+    if missing.any():
+        raise ValueError(
+            f"groups has {int(missing.sum())} missing id(s) (NaN or None), e.g. at row "
+            f"{int(np.flatnonzero(missing)[0])}: every row needs the id of its record or group."
+        )
+    unique, codes, sizes = np.unique(ids.astype(str) if ids.dtype == object else ids,
+                                     return_inverse=True, return_counts=True)
+    if len(sizes) < 2:
+        raise ValueError(
+            f"groups holds one group only ({unique.tolist()[0]!r}): training with groups learns what varies within "
+            "groups differently from what varies between them, which needs at least two. Fit without "
+            "groups instead."
+        )
+    if (sizes < 2).any():
+        lone = unique[sizes < 2].tolist()  # Python scalars, printed as the user wrote them
+        shown = ", ".join(repr(g) for g in lone[:5]) + (" ..." if len(lone) > 5 else "")
+        raise ValueError(
+            f"{len(lone)} group(s) have a single row ({shown}): a group's prior is estimated from its "
+            "rows (and a row is paired with another of its group), so every group needs at least two. "
+            "Drop those rows or merge them into other groups."
+        )
+    return codes.astype(np.int64), sizes.astype(np.int64)
+
+
+def between_group_share(X, codes, sizes):
+    """Share of the total variance of ``X`` (summed over features) that lies between the groups' means."""
+    X = np.asarray(X, dtype=np.float64)
+    means = np.zeros((len(sizes), X.shape[1]))
+    np.add.at(means, codes, X)
+    means /= sizes[:, None]
+    total = ((X - X.mean(axis=0)) ** 2).sum()
+    between = (sizes[:, None] * (means - X.mean(axis=0)) ** 2).sum()
+    return float(between / total) if total > 0 else 0.0
+
+
+def warn_if_groups_say_little(X, codes, sizes):
+    """Warn when rows of one group differ about as much as rows of different groups.
+
+    Groups help when they modulate the factors (each record its own typical
+    beat and its own spread); when nearly all of the signal's variance lies
+    within groups, the groups' priors hardly differ and say nothing about
+    which basis of the code is the right one.
+    """
+    share = between_group_share(X, codes, sizes)
+    if share < MIN_BETWEEN_GROUP_SHARE:
+        warnings.warn(
+            f"groups: only {share:.0%} of the signal's variance lies between the {len(sizes)} groups' "
+            "means, so rows of one group differ about as much as rows of different groups and the "
+            "groups say little about the factors; training with them may lose disentanglement "
+            "(it did on one record cut into one-minute groups, benchmarks/bench_groups.py). Use "
+            "groups that differ (records, patients), or compare with a fit without groups.",
+            UserWarning, stacklevel=4)
+    return share
+
+
+class GroupPrior(nn.Module):
+    """Per-group factorised Gaussian priors, the moments of each group's posteriors.
+
+    Buffers ``mean`` (E[μ]) and ``second_moment`` (E[μ² + σ²]) per group and
+    latent are running averages over training batches; each batch moves a
+    group's moments by the share of the group's rows it holds, so they follow
+    the last epoch's encoder. Gradients do not flow into them.
+
+    Parameters
+    ----------
+    group_sizes : sequence of int
+        Rows per group in the training data.
+    latent_dim : int
+    """
+
+    def __init__(self, group_sizes, latent_dim):
+        super().__init__()
+        sizes = torch.as_tensor(np.asarray(group_sizes), dtype=torch.float32)
+        self.register_buffer("sizes", sizes)
+        self.register_buffer("mean", torch.zeros(len(sizes), latent_dim))
+        self.register_buffer("second_moment", torch.ones(len(sizes), latent_dim))
+
+    @torch.no_grad()
+    def update(self, mu, logvar, groups):
+        """Move the moments of the groups in this batch toward the batch's posteriors."""
+        mu, var = mu.detach().float(), logvar.detach().float().exp()
+        counts = torch.zeros_like(self.sizes).index_add_(0, groups, torch.ones_like(groups, dtype=torch.float32))
+        present = counts > 0
+        sums = torch.zeros_like(self.mean).index_add_(0, groups, mu)
+        squares = torch.zeros_like(self.mean).index_add_(0, groups, mu.pow(2) + var)
+        weight = (counts / self.sizes).clamp(max=1.0)[present, None]
+        denominator = counts[present, None]
+        self.mean[present] += weight * (sums[present] / denominator - self.mean[present])
+        self.second_moment[present] += weight * (squares[present] / denominator - self.second_moment[present])
+
+    def moments(self):
+        """Prior means and variances of every group, standardised over all rows: (n_groups, latent_dim) each."""
+        weights = (self.sizes / self.sizes.sum())[:, None]
+        centre = (weights * self.mean).sum(dim=0)
+        total = ((weights * self.second_moment).sum(dim=0) - centre.pow(2)).clamp(min=1e-8)
+        variance = (self.second_moment - self.mean.pow(2)).clamp(min=_MIN_GROUP_VARIANCE * total)
+        return (self.mean - centre) / total.sqrt(), variance / total
+
+    def kl(self, mu, logvar, groups):
+        """KL(q(z|x) || p(z|g)) of each latent, in nats, shape (n, latent_dim)."""
+        means, variances = self.moments()
+        return kl_per_latent(mu, logvar, means[groups], variances[groups])
+
+
+def partners_in_batch(groups, generator=None):
+    """Disjoint pairs of rows of one group within a batch: each row's partner, or -1.
+
+    Rows are ordered by group with random order within a group, and
+    consecutive rows of a group are paired (1st with 2nd, 3rd with 4th...);
+    a group with an odd count in the batch leaves one row unpaired, as does a
+    group with a single row there. ``partners[partners[i]] == i`` for every
+    paired row.
+    """
+    n = len(groups)
+    positions = torch.arange(n, device=groups.device)
+    noise = torch.rand(n, device=groups.device, generator=generator)
+    order = torch.argsort(groups.double() + 0.5 * noise)  # by group, random within a group
+    sorted_groups = groups[order]
+    starts = torch.ones(n, dtype=torch.bool, device=groups.device)
+    starts[1:] = sorted_groups[1:] != sorted_groups[:-1]
+    rank = positions - torch.cummax(torch.where(starts, positions, 0), dim=0).values  # rank within the group
+    follower = (positions + 1).clamp(max=n - 1)
+    has_follower = (positions + 1 < n) & (sorted_groups[follower] == sorted_groups)
+    partner = torch.full_like(positions, -1)
+    first = (rank % 2 == 0) & has_follower
+    partner[first] = positions[first] + 1
+    second = rank % 2 == 1
+    partner[second] = positions[second] - 1
+    partners = torch.full_like(positions, -1)
+    partners[order] = torch.where(partner >= 0, order[partner.clamp(min=0)], -1)
+    return partners
+
+
+def adaptive_average(mu, logvar, partners):
+    """Ada-GVAE: average a row's posterior with its partner's on the latents where they differ least.
+
+    For a pair, the KL of each latent's posterior from the partner's is
+    compared with the midpoint of the pair's smallest and largest; latents
+    below it are taken as shared and both rows get the average posterior
+    (mean of the means, mean of the variances), as in Locatello et al. (2020)
+    and disentanglement_lib. Rows without a partner (-1) are left as they are.
+    """
+    paired = partners >= 0
+    if not paired.any():
+        return mu, logvar
+    other = partners.clamp(min=0)
+    mu2, logvar2 = mu[other], logvar[other]
+    var, var2 = logvar.exp(), logvar2.exp()
+    # The symmetric KL, so both rows of a pair choose the same latents.
+    delta = 0.5 * ((var + (mu - mu2).pow(2)) / var2 + (var2 + (mu - mu2).pow(2)) / var - 2.0)
+    threshold = 0.5 * (delta.max(dim=1, keepdim=True).values + delta.min(dim=1, keepdim=True).values)
+    shared = (delta < threshold) & paired[:, None]
+    mu = torch.where(shared, 0.5 * (mu + mu2), mu)
+    logvar = torch.where(shared, torch.log(0.5 * (var + var2)), logvar)
+    return mu, logvar
