@@ -112,7 +112,10 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         one's largest effect on the signal is positive.
         :meth:`inverse_transform`, :meth:`traverse` and :meth:`sample` take
         codes in the same basis; inactive latents are decoded at their
-        training mean. The rotation changes no prediction:
+        training mean. FastICA often stops at its 1,000-iteration limit,
+        turning within the code's near-Gaussian directions, which have no
+        orientation to find; the non-Gaussian ones are separated all the
+        same. ``verbose=1`` reports it. The rotation changes no prediction:
         ``inverse_transform(transform(X))`` and :meth:`score_samples` are the
         same as with ``None``.
 
@@ -581,7 +584,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             self.rotation_ = self.mixing_ = None
         else:
             self.active_latents_ = select_active(self.kl_per_latent_)
-            _, self.rotation_ = fit_rotation(mu[:, self.active_latents_], X_scaled, self.rotation, seed, groups)
+            _, self.rotation_ = fit_rotation(mu[:, self.active_latents_], X_scaled, self.rotation, seed, groups,
+                                             verbose=self.verbose)
             self.mixing_ = np.linalg.inv(self.rotation_)
         self.n_components_ = self._n_features_out = len(self.active_latents_)
 
