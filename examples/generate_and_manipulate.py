@@ -1,8 +1,8 @@
 """Generate new heartbeats, and edit one factor of a beat by editing its code.
 ===========================================================================
 
-Fits the default β-VAE (heteroscedastic decoder, β 1, ``max_epochs="auto"``,
-ICA-rotated codes) on synthetic beats, then:
+Fits the default β-VAE (Student-t decoder with a learned scale, β 1,
+``max_epochs="auto"``, ICA-rotated codes) on synthetic beats, then:
 
 - ``generated_beats.png``: real beats; beats decoded from codes drawn from
   N(0, I) in the rotated basis (:meth:`BetaVAETransformer.sample`); and beats

@@ -1,9 +1,9 @@
 """ECG latent traversal: heartbeats → β-VAE → which latent moves which factor.
 =============================================================================
 
-Fits the estimator's defaults (a heteroscedastic MLP β-VAE: β = 1, learned
-decoder variance floored at ``var_smoothing=0.05``, ``max_epochs="auto"``,
-ICA-rotated codes) and, beside it, the seed article's setup (latent 10, lr
+Fits the estimator's defaults (an MLP β-VAE with a Student-t decoder: β = 1,
+a scale learned for every sample and floored at ``var_smoothing=0.05``,
+``max_epochs="auto"``, ICA-rotated codes) and, beside it, the seed article's setup (latent 10, lr
 5e-4, 50 epochs, capacity C = 25 nats with γ = 4, a unit-variance decoder,
 unrotated latents), on the same single heartbeats. Each traversal panel names
 the factor its latent follows when their absolute Spearman correlation

@@ -37,3 +37,19 @@ def test_quick_start_runs(monkeypatch):
     assert namespace["T"].shape == (3, 2, 7, 187)
     assert namespace["Z"].shape == (300, namespace["vae"].n_components_)
     assert set(namespace["search"].best_params_) == {"betavaetransformer__beta", "betavaetransformer__capacity"}
+
+
+def test_groups_example_runs():
+    blocks = re.findall(r"```python\n(.*?)\n```", README, flags=re.S)
+    code = next(block for block in blocks if "groups=records" in block)
+    code = code.replace("make_heartbeats(6000, n_records=200", "make_heartbeats(240, n_records=12")
+    code = code.replace("BetaVAETransformer(random_state=0)", "BetaVAETransformer(max_epochs=2, random_state=0)")
+    import sklearn
+
+    namespace = {}
+    try:
+        exec(compile(code, "README.md", "exec"), namespace)
+    finally:
+        sklearn.set_config(enable_metadata_routing=False)
+    assert namespace["Z_new"].shape == (30, namespace["vae"].n_components_)
+    assert namespace["search"].best_params_["beta"] in (0.5, 1.0)
