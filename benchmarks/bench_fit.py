@@ -6,7 +6,7 @@ rows (the size of the Kaggle PTB set). The plain loop is the baseline a user
 would write by hand: data on the device once, shuffled slices, no host sync
 per batch. Runs alternate and the median of ``--repeats`` is reported.
 
-    python benchmarks/bench_fit.py [--device cpu|cuda] [--epochs 5] [--repeats 3]
+    python benchmarks/bench_fit.py [--device cpu|cuda] [--epochs 5] [--repeats 3] [--batch 256] [--rows 14552]
 """
 
 import argparse
@@ -25,7 +25,7 @@ from _timing import timed  # noqa: E402  (benchmarks/ is on sys.path when run as
 N_ROWS, N_FEATURES, LATENT, HIDDEN, BATCH, LR, CAPACITY, GAMMA = 14_552, 187, 10, (256, 128), 256, 5e-4, 25.0, 4.0
 
 
-def plain_loop(X, epochs, device):
+def plain_loop(X, epochs, device, batch=BATCH):
     """Hand-written eager PyTorch training of the same model and objective."""
     torch.manual_seed(0)
     encoder = nn.Sequential(nn.Linear(N_FEATURES, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(),
@@ -35,13 +35,13 @@ def plain_loop(X, epochs, device):
     params = list(encoder.parameters()) + list(decoder.parameters())
     optimizer = torch.optim.Adam(params, lr=LR, fused=device.startswith("cuda") or None)
     data = torch.as_tensor((X - X.mean(0)) / X.std(0), dtype=torch.float32, device=device)
-    steps_total = epochs * math.ceil(len(data) / BATCH)
+    steps_total = epochs * math.ceil(len(data) / batch)
     step = 0
     for _ in range(epochs):
         shuffled = data[torch.randperm(len(data), device=device)]
         total = torch.zeros((), device=device)
-        for start in range(0, len(data), BATCH):
-            x = shuffled[start:start + BATCH]
+        for start in range(0, len(data), batch):
+            x = shuffled[start:start + batch]
             mu, logvar = encoder(x).chunk(2, dim=1)
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
             recon = 0.5 * ((decoder(z) - x) ** 2 + math.log(2 * math.pi)).sum(1).mean()
@@ -56,8 +56,8 @@ def plain_loop(X, epochs, device):
     return encoder
 
 
-def skbvae_fit(X, epochs, device, compile=False):
-    return BetaVAETransformer(latent_dim=LATENT, hidden_layer_sizes=HIDDEN, batch_size=BATCH, lr=LR,
+def skbvae_fit(X, epochs, device, compile=False, batch=BATCH):
+    return BetaVAETransformer(latent_dim=LATENT, hidden_layer_sizes=HIDDEN, batch_size=batch, lr=LR,
                               capacity=CAPACITY, beta=GAMMA, max_epochs=epochs, device=device,
                               decoder_variance="fixed",  # the plain loop's unit-variance decoder
                               compile=compile, random_state=0).fit(X)
@@ -70,26 +70,28 @@ def main():
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--compile", action="store_true", help="also time skbvae with compile=True")
+    parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument("--rows", type=int, default=N_ROWS)
     args = parser.parse_args()
-    X, _ = make_heartbeats(N_ROWS, random_state=0)
+    X, _ = make_heartbeats(args.rows, random_state=0)
     X = X.astype(np.float32)
     # Warm-up: allocator, kernels, thread pools.
-    timed(plain_loop, X, 1, args.device, device=args.device)
-    timed(skbvae_fit, X, 1, args.device, device=args.device)
+    timed(plain_loop, X, 1, args.device, args.batch, device=args.device)
+    timed(skbvae_fit, X, 1, args.device, False, args.batch, device=args.device)
     times = {"plain": [], "skbvae": []}
     for _ in range(args.repeats):
-        times["plain"].append(timed(plain_loop, X, args.epochs, args.device, device=args.device))
-        times["skbvae"].append(timed(skbvae_fit, X, args.epochs, args.device, device=args.device))
-    rows = N_ROWS * args.epochs
+        times["plain"].append(timed(plain_loop, X, args.epochs, args.device, args.batch, device=args.device))
+        times["skbvae"].append(timed(skbvae_fit, X, args.epochs, args.device, False, args.batch, device=args.device))
+    rows = args.rows * args.epochs
     print(f"device={args.device} torch={torch.__version__} threads={torch.get_num_threads()} "
-          f"rows={N_ROWS} epochs={args.epochs} batch={BATCH} repeats={args.repeats}")
+          f"rows={args.rows} epochs={args.epochs} batch={args.batch} repeats={args.repeats}")
     for name, values in times.items():
         t = statistics.median(values)
         print(f"{name:>7}: {t:7.3f} s  {rows / t:10.0f} samples/s  (runs: {', '.join(f'{v:.3f}' for v in values)})")
     ratio = statistics.median(times["skbvae"]) / statistics.median(times["plain"])
     print(f"time ratio skbvae / plain loop: {ratio:.3f}  (target <= 1.2 on CPU)")
     if args.compile:
-        seconds = timed(skbvae_fit, X, args.epochs, args.device, True, device=args.device)
+        seconds = timed(skbvae_fit, X, args.epochs, args.device, True, args.batch, device=args.device)
         print(f"skbvae compile=True: {seconds:.3f} s including compilation, {rows / seconds:10.0f} samples/s; "
               f"ratio to plain loop: {seconds / statistics.median(times['plain']):.2f}")
 
