@@ -58,14 +58,6 @@ FEATURES = ["heart_rate", "r_amplitude", "qrs_duration", "st_level", "t_amplitud
 FITS = {"no groups": None, "pairs (Ada-GVAE)": "pairs", "prior (iVAE)": "prior"}
 
 
-def within_group_deviations(X, groups):
-    """Rows minus the mean of their group."""
-    _, codes = np.unique(groups, return_inverse=True)
-    means = np.zeros((codes.max() + 1, X.shape[1]))
-    np.add.at(means, codes, X)
-    return X - (means / np.bincount(codes)[:, None])[codes]
-
-
 class GroupFastICA:
     """Linear baseline that uses the groups: FastICA(10) fitted on standardized rows' within-group deviations."""
 
@@ -74,7 +66,7 @@ class GroupFastICA:
 
     def fit(self, X, groups):
         self.scaler_ = StandardScaler().fit(X)
-        deviations = within_group_deviations(self.scaler_.transform(X), groups)
+        deviations = _groups.within_group_deviations(self.scaler_.transform(X), *_groups.check_groups(groups, len(X)))
         self.ica_ = FastICA(10, random_state=self.seed, max_iter=1000).fit(deviations)
         return self
 
@@ -102,8 +94,8 @@ def records(seed):
                 X_test=X[split:], F_test=factors.iloc[split:])
 
 
-def _features(meta):
-    features = meta[FEATURES]
+def _measurable(features):
+    """The features measured in at least half of the beats (a record without P waves has no PR interval)."""
     return features.loc[:, features.notna().mean() >= 0.5]
 
 
@@ -111,7 +103,7 @@ def mitbih(lead="MLII"):
     X, meta = load_wfdb_heartbeats(SHARED / "100", lead=lead, features=True)
     minute = (meta["r_peak"].to_numpy() // (360 * 60)).astype(int)
     train = minute < 21
-    F = _features(meta)
+    F = _measurable(meta[FEATURES])
     return dict(X_train=X[train], g_train=minute[train], F_train=F[train],
                 X_test=X[~train], F_test=F[~train])
 
@@ -128,7 +120,7 @@ def shared_records():
     F = pd.concat([p[1] for p in parts], ignore_index=True)
     groups = np.concatenate([p[2] for p in parts])
     train = np.concatenate([p[3] for p in parts])
-    F = F.loc[:, F.notna().mean() >= 0.5]
+    F = _measurable(F)
     return dict(X_train=X[train], g_train=groups[train], F_train=F[train], X_test=X[~train], F_test=F[~train])
 
 

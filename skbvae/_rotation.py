@@ -29,6 +29,7 @@ import numpy as np
 from sklearn.decomposition import FastICA
 from sklearn.exceptions import ConvergenceWarning
 
+from ._groups import within_group_deviations
 from ._scaling import _row_chunks
 from .metrics._diagnostics import ACTIVE_KL_THRESHOLD
 
@@ -131,9 +132,7 @@ def fit_rotation(mu, X_scaled, method, random_state=None, groups=None, verbose=0
     centred = mu - mean
     separated = centred
     if groups is not None and method == "ica":
-        group_means = np.zeros((groups.max() + 1, mu.shape[1]))
-        np.add.at(group_means, groups, mu)
-        separated = mu - (group_means / np.bincount(groups)[:, None])[groups]
+        separated = within_group_deviations(mu, groups, np.bincount(groups))
     # Symmetric (ZCA) whitening: the identity rotation stays "no rotation".
     eigenvalues, eigenvectors = np.linalg.eigh(np.atleast_2d(np.cov(separated, rowvar=False)))
     eigenvalues = np.maximum(eigenvalues, _EIGEN_FLOOR * max(eigenvalues.max(), np.finfo(float).tiny))
