@@ -67,7 +67,7 @@ def pythae_fit(X, epochs, device):
 def skbvae_fit(X, epochs, device):
     BetaVAETransformer(latent_dim=LATENT, batch_size=BATCH, lr=LR, capacity=CAPACITY, beta=GAMMA,
                        max_epochs=epochs, device=device, decoder_variance="fixed",  # pythae's decoder
-                       random_state=0).fit(X)
+                       n_jobs=-1, random_state=0).fit(X)  # pythae's threads: torch's
 
 
 

@@ -3,7 +3,7 @@
 torch's intra-op threads wait on each other at every operation; when another
 process holds a core, a fit with as many threads as cores waits for the
 slowest. This measures, for several models and batch sizes, the fit time with
-1, 2 and all threads (``torch.set_num_threads``), with 0, 1 and 2 busy
+1, 2 and all threads (``n_jobs``), with 0, 1 and 2 busy
 processes (pure-Python spinners, started and stopped here, each bounded in
 time), so a thread policy can be chosen from a table rather than a guess.
 
@@ -45,16 +45,12 @@ def _spin(seconds):
 
 
 def fit_seconds(X, params, batch_size, steps, threads):
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        epochs = max(1, round(steps / math.ceil(N_ROWS / batch_size)))
-        vae = BetaVAETransformer(batch_size=batch_size, max_epochs=epochs, rotation=None, random_state=0, **params)
-        start = time.perf_counter()
-        vae.fit(X)
-        return time.perf_counter() - start
-    finally:
-        torch.set_num_threads(previous)
+    epochs = max(1, round(steps / math.ceil(N_ROWS / batch_size)))
+    vae = BetaVAETransformer(batch_size=batch_size, max_epochs=epochs, rotation=None, n_jobs=threads,
+                             random_state=0, **params)
+    start = time.perf_counter()
+    vae.fit(X)
+    return time.perf_counter() - start
 
 
 def main():

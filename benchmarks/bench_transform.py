@@ -50,7 +50,8 @@ def main():
     train, _ = make_heartbeats(2000, random_state=0)
     # rotation=None: the baseline below is the raw encoder (the default ICA rotation keeps the active
     # latents only and rotates them, so its codes are another array; it costs one small matmul).
-    vae = BetaVAETransformer(max_epochs=1, rotation=None, device=args.device, random_state=0).fit(
+    # n_jobs=-1: the plain loop's threads (torch's), so the ratio is the estimator's overhead.
+    vae = BetaVAETransformer(max_epochs=1, rotation=None, device=args.device, n_jobs=-1, random_state=0).fit(
         train.astype(np.float32))
     # Tile real beats up to the requested size (float32, as a user would store 2 M beats).
     X = np.resize(train.astype(np.float32), (args.rows, train.shape[1]))

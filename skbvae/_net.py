@@ -19,7 +19,7 @@ from torch.utils.data import Subset
 
 from ._device import to_device
 from ._groups import partners_in_batch
-from ._progress import EpochTable, SlowEpochWarning
+from ._progress import EpochTable, SharedCoresWarning, SlowEpochWarning
 from .exceptions import TrainingDivergedError
 
 
@@ -108,6 +108,7 @@ class BetaVAENet(NeuralNet):
     @property
     def _default_callbacks(self):
         return [("epoch_timer", EpochTimer()), ("slow_epoch_warning", SlowEpochWarning()),
+                ("shared_cores_warning", SharedCoresWarning()),
                 ("print_log", EpochTable())]
 
     def initialize(self):

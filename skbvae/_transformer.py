@@ -19,6 +19,7 @@ from ._loss import DECODER_VARIANCES, LIKELIHOODS, MIN_DECODER_VARIANCE, STUDENT
 from ._modules import DEFAULT_HIDDEN
 from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
+from ._threads import resolve_n_threads, torch_threads
 from ._training import build_net, check_capacity
 
 # Posterior draws of the ELBO estimate in ``score_samples``. The draws are the
@@ -255,6 +256,26 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         float32); it pays on GPUs with bf16 tensor cores. Inference always runs
         in the input's dtype.
 
+    n_jobs : int or None, default=None
+        CPU threads torch computes with in :meth:`fit` and in the methods
+        that run the network (the count is restored afterwards), with
+        scikit-learn's meaning: ``None`` is 1 unless in a
+        :func:`joblib.parallel_config` context, -1 is every thread torch may
+        use in this process (``torch.get_num_threads()``: the cores, or the
+        limit of ``OMP_NUM_THREADS`` or of a joblib or dask worker), -2 one
+        fewer. One thread is the default because torch's threads wait for
+        each other and stall when another process shares their cores: on 2
+        cores next to one or two busy processes, 2 threads made fits 3-31×
+        slower than on a quiet machine, one thread at most 1.8×
+        (``benchmarks/bench_threads.py``); the README's main example took
+        165 s with 2 threads next to one busy process and 60 s with one (53 s
+        quiet). On a machine of your own, ``n_jobs=-1`` trains large batches
+        and wide networks faster (2 threads: 1.4-1.8× on 2 cores). A fit
+        with more than one thread warns when it starts on shared cores. The
+        thread count changes the order of sums in parallel kernels, so fits
+        with the same ``random_state`` and a different ``n_jobs`` differ
+        slightly (~1e-7 after a few epochs, growing with training).
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and reparameterisation noise.
         Pass an int for reproducible fits. PyTorch's global random state is
@@ -268,7 +289,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         duration). Whatever the verbosity, a fit whose epochs become
         :data:`~skbvae._progress.SLOWDOWN_FACTOR` (5) times slower than its
         first ones warns once that another process is probably using the
-        cores.
+        cores (and so does one with several threads, see ``n_jobs``, that
+        starts on shared cores).
 
     Attributes
     ----------
@@ -371,6 +393,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "device": [str, torch.device],
         "compile": ["boolean"],
         "precision": [StrOptions({"float32", "bfloat16"})],
+        "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -401,6 +424,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         device="auto",
         compile=False,
         precision="float32",
+        n_jobs=None,
         random_state=None,
         verbose=0,
     ):
@@ -427,6 +451,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.device = device
         self.compile = compile
         self.precision = precision
+        self.n_jobs = n_jobs
         self.random_state = random_state
         self.verbose = verbose
 
@@ -477,7 +502,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         X = self._check_X(X, reset=not continuing)
         try:
             group_codes = None if groups is None else _groups.check_groups(groups, len(X))
-            self._fit(X, continuing, group_codes)
+            with torch_threads(resolve_n_threads(self.n_jobs)):
+                self._fit(X, continuing, group_codes)
         except BaseException:
             for name in _INPUT_ATTRIBUTES:
                 vars(self).pop(name, None)
@@ -634,8 +660,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
     # ------------------------------------------------------- batched inference
     def _map_batches(self, array, fn, rows_per_batch=INFERENCE_BATCH, **options):
-        """:func:`~skbvae._inference.map_batches` with this estimator's network and scaling."""
-        return map_batches(self.net_, self.center_, self.scale_, array, fn, rows_per_batch, **options)
+        """:func:`~skbvae._inference.map_batches` with this estimator's network, scaling and threads."""
+        with torch_threads(resolve_n_threads(self.n_jobs)):
+            return map_batches(self.net_, self.center_, self.scale_, array, fn, rows_per_batch, **options)
 
     def _codes(self, mu):
         """Output codes (what ``transform`` returns) from posterior means ``mu`` (a tensor)."""

@@ -21,6 +21,7 @@ ESTIMATORS = [
     BetaVAETransformer(**_TINY, decoder_variance="heteroscedastic", beta=2.0, var_smoothing=1e-4),
     BetaVAETransformer(**_TINY, likelihood="gaussian"),  # the default is Student-t
     BetaVAETransformer(**_TINY, likelihood="student_t", decoder_variance="fixed"),
+    BetaVAETransformer(**_TINY, n_jobs=2),  # torch threads during fit and inference
     BetaVAETransformer(**_TINY, n_channels=3),
     BetaVAETransformer(**{**_TINY, "hidden_layer_sizes": (4,)}, n_channels=3, architecture="conv1d"),
 ]
