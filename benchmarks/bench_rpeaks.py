@@ -45,6 +45,15 @@ CASES = {
     "noise bursts (3/min)": {"noise_bursts": 3},
     "dropouts (3/min)": {"dropouts": 3},
     "all of them": {"t_amplitude": 0.8, "rectangles": 40, "baseline_jumps": 6, "noise_bursts": 2, "dropouts": 2},
+    # Clean beats of other shapes (make_ecg's rhythms), which the quality check must keep.
+    "bigeminy": {"rhythm": "bigeminy"},
+    "trigeminy": {"rhythm": "trigeminy"},
+    "ventricular runs": {"rhythm": "ventricular_runs"},
+    "escape beats": {"rhythm": "escape"},
+    "bundle branch block episode": {"rhythm": "bundle_branch_episode"},
+    "ventricular runs, noise bursts (3/min)": {"rhythm": "ventricular_runs", "noise_bursts": 3},
+    "bigeminy, all artefacts": {"rhythm": "bigeminy", "t_amplitude": 0.8, "rectangles": 40, "baseline_jumps": 6,
+                                "noise_bursts": 2, "dropouts": 2},
 }
 # Real records and the lead to read (None: lead II under its usual names).
 REAL = [("100", "MLII"), ("100", "V5"), ("s0010_re", "ii"), ("v102s", "II"), ("v102s", "V"),

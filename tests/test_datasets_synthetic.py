@@ -206,3 +206,47 @@ def test_make_heartbeats_records_reproducible_and_default_unchanged():
 def test_make_heartbeats_records_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_heartbeats(10, **kwargs)
+
+
+def _runs_of(kinds, kind):
+    """Lengths of the runs of ``kind`` in a sequence of beat symbols."""
+    padded = np.concatenate([[False], kinds == kind, [False]]).astype(int)
+    edges = np.flatnonzero(np.diff(padded))
+    return edges[1::2] - edges[::2]
+
+
+def test_make_ecg_rhythms_have_known_beats_kinds_and_timing():
+    fs = 250
+    for rhythm, pattern in [("bigeminy", "NV"), ("trigeminy", "NNV")]:
+        ecg, r_peaks, kinds = make_ecg(60.0, fs=fs, rhythm=rhythm, random_state=0, return_kinds=True)
+        assert "".join(kinds).startswith(pattern * 10)
+        rr = np.diff(r_peaks) / fs
+        premature = rr[np.flatnonzero(kinds[1:] == "V")]  # the interval before each PVC
+        assert np.allclose(premature, 0.6 * 60 / 72, rtol=0.15)
+    _, r_peaks, kinds = make_ecg(300.0, fs=fs, rhythm="ventricular_runs", random_state=0, return_kinds=True)
+    runs = _runs_of(kinds, "V")
+    assert len(runs) >= 8 and runs.min() >= 3 and runs.max() <= 8
+    _, r_peaks, kinds = make_ecg(300.0, fs=fs, rhythm="escape", random_state=0, return_kinds=True)
+    escape_rr = np.diff(r_peaks)[(kinds[1:] == "E") & (kinds[:-1] == "E")] / fs
+    assert np.allclose(60 / escape_rr, 40, atol=1)
+    _, r_peaks, kinds = make_ecg(300.0, fs=fs, rhythm="bundle_branch_episode", random_state=0, return_kinds=True)
+    assert np.array_equal(kinds == "R", (r_peaks >= 100 * fs) & (r_peaks < 200 * fs))
+
+
+def test_make_ecg_wide_beats_look_unlike_normal_ones_and_have_no_shape_factors():
+    ecg, r_peaks, factors, kinds = make_ecg(30.0, fs=250, rhythm="bigeminy", noise=0.0, rr_jitter=0.0,
+                                            random_state=0, return_factors=True, return_kinds=True)
+    normal, ventricular = (np.stack([ecg[p - 25:p + 50] for p in r_peaks[kinds == k][1:4]]) for k in ("N", "V"))
+    assert np.corrcoef(normal[0], ventricular[0])[0, 1] < 0.3
+    assert ventricular.min() < -1.0  # the wide QRS points down, deeper than R is tall
+    assert factors.loc[kinds == "V", "qrs_width"].isna().all()
+    assert factors.loc[kinds == "N", "qrs_width"].notna().all()
+
+
+def test_make_ecg_sinus_is_the_default_and_unknown_rhythms_are_refused():
+    default = make_ecg(20.0, random_state=3)
+    sinus = make_ecg(20.0, rhythm="sinus", random_state=3, return_kinds=True)
+    np.testing.assert_array_equal(default[0], sinus[0])
+    assert set(sinus[2]) == {"N"}
+    with pytest.raises(ValueError, match="rhythm must be one of"):
+        make_ecg(10.0, rhythm="afib")

@@ -10,7 +10,7 @@ import wfdb
 from conftest import NO_RECORDS, SHARED_WFDB
 from skbvae.datasets import BEAT_SYMBOLS, detect_r_peaks, load_wfdb_heartbeats, make_ecg
 
-META_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "quality"]
+META_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "quality", "shape"]
 
 
 def write_record(folder, name, fs, *, fmt="16", leads=("ii",), duration=20.0, heart_rate=72.0,

@@ -11,6 +11,7 @@ from wfdb.io.convert.matlab import wfdb_to_mat
 from conftest import NO_RECORDS, SHARED_WFDB
 from skbvae import RecordError
 from skbvae.datasets import load_wfdb_heartbeats, make_ecg
+from skbvae.datasets._artefacts import readable_mask
 
 
 def write(folder, name, signal, fs=250, *, units=("mV",), names=("II",), gain=1000.0, fmt="16"):
@@ -111,6 +112,64 @@ def test_min_quality_and_annotations_keep_beats(tmp_path):
     assert len(everything) > len(default)
     with pytest.raises(ValueError, match="min_quality must be a correlation"):
         load_wfdb_heartbeats(path, min_quality=2)
+
+
+# ------------------------------------------------------------------ rhythms: clean beats of other shapes
+def _kept(meta, r_peaks, fs, tolerance_s=0.15):
+    """For each true beat, whether the loader kept a beat within the tolerance; and +P of the kept beats."""
+    found = meta["r_peak"].to_numpy()
+    distance = np.abs(r_peaks[:, None] - found[None, :])
+    return distance.min(axis=1) <= tolerance_s * fs, np.mean(distance.min(axis=0) <= tolerance_s * fs)
+
+
+def _cut_beats(r_peaks, n, fs):
+    """Beats whose default window (0.25 s before R, 1.25 s after) fits in the record."""
+    return (r_peaks >= 0.25 * fs) & (r_peaks + 1.25 * fs < n)
+
+
+@pytest.mark.parametrize("rhythm", ["bigeminy", "trigeminy", "ventricular_runs", "escape", "bundle_branch_episode"])
+@pytest.mark.parametrize("fs", [250, 500])
+def test_clean_beats_of_other_shapes_are_kept_and_shown_as_shapes(tmp_path, rhythm, fs):
+    ecg, r_peaks, kinds = make_ecg(120.0, fs=fs, rhythm=rhythm, random_state=1, return_kinds=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # nothing is dropped, so nothing is said
+        _, meta = load_wfdb_heartbeats(write(tmp_path, rhythm, ecg, fs=fs))
+    cut = _cut_beats(r_peaks, len(ecg), fs)
+    kept, positive = _kept(meta, r_peaks[cut], fs)
+    assert kept.mean() >= 0.99 and positive >= 0.995
+    for kind in set(kinds) - {"N"}:  # every kind is kept, not only most beats
+        assert kept[kinds[cut] == kind].mean() >= 0.99, kind
+    # The shape column separates the ventricular kinds: normal beats are shape 0, V and E beats
+    # another shape. Bundle branch block beats resemble the median beat enough (0.5-0.85) to pass
+    # with it, and no shape is learned from beats that pass: they stay shape 0.
+    nearest = np.abs(meta["r_peak"].to_numpy()[:, None] - r_peaks[None, :]).argmin(axis=1)
+    kind_of_row = kinds[nearest]
+    assert (meta["shape"][kind_of_row == "N"] == 0).mean() >= 0.95
+    ventricular = np.isin(kind_of_row, ["V", "E"])
+    assert rhythm == "bundle_branch_episode" or (meta["shape"][ventricular] > 0).mean() >= 0.95
+
+
+def test_noise_bursts_inside_a_run_of_wide_beats_are_dropped_as_noise(tmp_path):
+    ecg, r_peaks, events, kinds = make_ecg(240.0, fs=250, rhythm="ventricular_runs", noise_bursts=3,
+                                           random_state=0, return_events=True, return_kinds=True)
+    with pytest.warns(RuntimeWarning, match=r"dropped [0-9.]+ s without usable ECG \(noise"):
+        _, meta = load_wfdb_heartbeats(write(tmp_path, "runs", ecg))
+    readable = readable_mask(len(ecg), events, int(0.2 * 250)) & _cut_beats(np.arange(len(ecg)), len(ecg), 250)
+    kept, positive = _kept(meta, r_peaks[readable[r_peaks]], 250)
+    assert kept.mean() >= 0.99
+    assert kept[kinds[readable[r_peaks]] == "V"].mean() >= 0.99
+    # Kept beats are real R peaks; the bursts' "beats" are gone (a few real ones under the noise may stay).
+    _, positive_all = _kept(meta, r_peaks, 250)
+    assert positive_all >= 0.99
+    in_bursts = sum(((meta["r_peak"] > row.start) & (meta["r_peak"] < row.stop)).sum() for row in events.itertuples())
+    beats_in_bursts = sum(((r_peaks > row.start) & (r_peaks < row.stop)).sum() for row in events.itertuples())
+    assert in_bursts < 0.5 * beats_in_bursts
+
+
+def test_a_burst_of_noise_does_not_become_a_beat_shape(tmp_path):
+    ecg, r_peaks, events = make_ecg(240.0, fs=250, noise_bursts=6, random_state=2, return_events=True)
+    _, meta = quiet_load(write(tmp_path, "bursts", ecg))
+    assert set(meta["shape"]) <= {0, -1}
 
 
 # ------------------------------------------------------------------ non-ECG leads

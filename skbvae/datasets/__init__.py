@@ -10,7 +10,7 @@ from ._features import BEAT_FEATURES, measure_beat_features
 from ._csv import load_price_windows, load_ptbdb_csv
 from ._quality import MIN_QUALITY
 from ._rpeaks import FS_RANGE, detect_r_peaks
-from ._synthetic import HEARTBEAT_FACTORS, PRICE_FACTORS, PRICE_REPRESENTATIONS, make_ecg, make_heartbeats, make_price_windows
+from ._synthetic import HEARTBEAT_FACTORS, PRICE_FACTORS, PRICE_REPRESENTATIONS, RHYTHMS, make_ecg, make_heartbeats, make_price_windows
 from ._wfdb import BEAT_SYMBOLS, LEAD_II_NAMES, load_wfdb_heartbeats
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "MIN_QUALITY",
     "PRICE_FACTORS",
     "PRICE_REPRESENTATIONS",
+    "RHYTHMS",
     "detect_r_peaks",
     "load_price_windows",
     "load_ptbdb_csv",

@@ -221,10 +221,76 @@ def make_heartbeats(n_samples=1000, *, fs=125.0, window=(0.25, 1.25), factor_ran
 # Shape factors of make_ecg that vary from beat to beat with factor_spread.
 _ECG_SHAPE_FACTORS = ("qrs_width", "r_amplitude", "t_amplitude", "st_shift")
 
+#: Rhythms of :func:`make_ecg`. Beat kinds use MIT-BIH's symbols: "N" normal,
+#: "V" premature ventricular, "E" ventricular escape, "R" right bundle branch block.
+RHYTHMS = ("sinus", "bigeminy", "trigeminy", "ventricular_runs", "escape", "bundle_branch_episode")
+# Seconds between the starts of ventricular runs and of escape episodes, on average.
+_EPISODE_EVERY_S = 20.0
+
+
+def _wide_beat(t, r_amplitude):
+    """A ventricular (PVC or escape) beat with its QRS extremum at t = 0.
+
+    No P wave, a QRS ~140 ms wide pointing down (against the normal beat's
+    R, as in a lead that sees the ventricles depolarise the other way), a
+    discordant T. Correlation with the normal beat is low, as for MIT-BIH's
+    PVCs, which a check against one template calls noise.
+    """
+    beat = -1.4 * r_amplitude * _gauss(t, 0.0, 0.028)
+    beat = beat + 0.3 * r_amplitude * _gauss(t, 0.055, 0.02)
+    return beat + 0.35 * _gauss(t, 0.30, 0.07)
+
+
+def _right_bundle_branch_beat(t, r_amplitude):
+    """A right bundle branch block beat with R at t = 0: P wave, rSR' QRS ~130 ms wide, inverted T."""
+    beat = _P_WAVE[2] * _gauss(t, _P_WAVE[0], _P_WAVE[1])
+    beat = beat + 0.8 * r_amplitude * _gauss(t, 0.0, 0.012)
+    beat = beat - 0.4 * r_amplitude * _gauss(t, 0.035, 0.012)
+    beat = beat + 0.7 * r_amplitude * _gauss(t, 0.075, 0.02)
+    return beat - 0.15 * _gauss(t, 0.33, 0.06)
+
+
+def _beat_schedule(rhythm, duration, rr, rr_jitter, rng):
+    """Times (s) and kinds (MIT-BIH symbols) of the beats of ``rhythm``."""
+    times, kinds = [], []
+    t, n_since_ectopic = 0.5 * rr, 0
+    next_episode = rng.uniform(0.3, 1.0) * _EPISODE_EVERY_S
+    while t < duration:
+        step = rr * (1 + rr_jitter * rng.standard_normal())
+        times.append(t)
+        kinds.append("N")
+        n_since_ectopic += 1
+        if rhythm in ("bigeminy", "trigeminy") and n_since_ectopic == (1 if rhythm == "bigeminy" else 2):
+            # A premature beat 60 % of an RR after the normal one, then the compensatory pause.
+            times.append(t + 0.6 * step)
+            kinds.append("V")
+            n_since_ectopic = 0
+            t += 2 * step
+            continue
+        if rhythm in ("ventricular_runs", "escape") and t >= next_episode:
+            # A run of 3-8 wide beats: premature and fast (ventricular tachycardia) or, after a
+            # sinus pause, slow (ventricular escape at 40 bpm); then sinus rhythm resumes.
+            length = rng.integers(3, 9)
+            interval, kind = (0.6 * rr, "V") if rhythm == "ventricular_runs" else (1.5, "E")
+            run = t + (0.6 * rr if kind == "V" else 1.6) + interval * np.arange(length)
+            times.extend(run)
+            kinds.extend([kind] * length)
+            t = run[-1] + (1.2 * rr if kind == "V" else rr)
+            next_episode = t + rng.exponential(_EPISODE_EVERY_S)
+            continue
+        t += step
+    times, kinds = np.array(times), np.array(kinds)
+    if rhythm == "bundle_branch_episode":
+        # The middle third of the record conducts with a right bundle branch block.
+        kinds[(times >= duration / 3) & (times < 2 * duration / 3)] = "R"
+    inside = times < duration
+    return times[inside], kinds[inside]
+
 
 def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=0.01, amplitude=1.0,
-             t_amplitude=None, factor_spread=0.0, rectangles=0.0, baseline_jumps=0.0, noise_bursts=0.0,
-             dropouts=0.0, random_state=None, return_events=False, return_factors=False):
+             t_amplitude=None, factor_spread=0.0, rhythm="sinus", rectangles=0.0, baseline_jumps=0.0,
+             noise_bursts=0.0, dropouts=0.0, random_state=None, return_events=False, return_factors=False,
+             return_kinds=False):
     """A continuous single-lead ECG with known R-peak positions, for detector tests and fixtures.
 
     Beats have the shape of :func:`make_heartbeats` at its default-range
@@ -235,6 +301,8 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     waves, rectangular artefacts, baseline jumps, noise bursts and dropouts
     (:data:`~skbvae.datasets.ARTEFACTS`), each at a rate in events per minute,
     so that detectors and quality checks are tested against known answers.
+    Its rhythm can hold clean beats of other shapes (``rhythm``), the beats a
+    quality check must not mistake for noise.
 
     Parameters
     ----------
@@ -262,6 +330,19 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
         0 gives every beat the same shape; with ``return_factors=True`` the
         shape of every beat is known, to validate measured beat features
         (:func:`~skbvae.datasets.measure_beat_features`).
+    rhythm : str, default="sinus"
+        One of :data:`~skbvae.datasets.RHYTHMS`: "sinus" (every beat normal,
+        "N"); "bigeminy" / "trigeminy" (every second / third beat a premature
+        ventricular beat, "V": no P wave, a QRS ~140 ms wide, 1.4× as deep as
+        R is tall, a discordant T, 60 % of an RR early, then a compensatory
+        pause);
+        "ventricular_runs" (runs of 3-8 such beats at 1/0.6 of the sinus
+        rate, one every ~20 s); "escape" (sinus pauses after which 3-8
+        ventricular escape beats, "E", of the same wide shape,
+        come at 40 bpm, one episode every ~20 s); "bundle_branch_episode"
+        (the middle third of the record conducts with a right bundle branch
+        block, "R": P wave, an rSR' QRS ~130 ms wide, an inverted T). The
+        kind of every beat comes back with ``return_kinds=True``.
     rectangles : float, default=0.0
         Rectangular artefacts per minute (±1.7-2.5 mV for 0.2-0.6 s, added
         to the ECG, as an ICU monitor's); 40 puts one every 1.5 s.
@@ -296,7 +377,12 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
         beat; the previous one for the last beat), ``qrs_width`` (s),
         ``r_amplitude``, ``t_amplitude`` and ``st_shift`` (mV, before
         ``amplitude``), as in :func:`make_heartbeats`. The P wave is fixed:
-        its centre 0.16 s before R, its Gaussian width 25 ms.
+        its centre 0.16 s before R, its Gaussian width 25 ms. Beats other
+        than "N" (see ``rhythm``) have NaN shape factors: they have their own
+        shape.
+    kinds : ndarray of str
+        Only when ``return_kinds=True`` (last): the MIT-BIH symbol of every
+        beat ("N", "V", "E" or "R").
 
     Examples
     --------
@@ -307,6 +393,9 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     >>> ecg, r_peaks, events = make_ecg(60.0, rectangles=40, dropouts=2, random_state=0, return_events=True)
     >>> sorted(events["kind"].unique())
     ['dropouts', 'rectangles']
+    >>> ecg, r_peaks, kinds = make_ecg(10.0, rhythm="bigeminy", random_state=0, return_kinds=True)
+    >>> "".join(kinds[:6])
+    'NVNVNV'
     """
     if not (isinstance(factor_spread, numbers.Real) and 0 <= factor_spread < np.inf):
         raise ValueError(f"factor_spread must be a fraction of each factor's range (>= 0); got {factor_spread!r}.")
@@ -315,12 +404,17 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     for name, rate in rates.items():
         if not (isinstance(rate, numbers.Real) and 0 <= rate < np.inf):
             raise ValueError(f"{name} must be a rate in events per minute (>= 0); got {rate!r}.")
+    if rhythm not in RHYTHMS:
+        raise ValueError(f"rhythm must be one of {list(RHYTHMS)}; got {rhythm!r}.")
     rng = check_random_state(random_state)
     rr = 60.0 / heart_rate
-    times = [0.5 * rr]
-    while times[-1] < duration:
-        times.append(times[-1] + rr * (1 + rr_jitter * rng.standard_normal()))
-    r_times = np.array(times[:-1])
+    if rhythm == "sinus":  # drawn as before, so sinus records are unchanged for every seed
+        times = [0.5 * rr]
+        while times[-1] < duration:
+            times.append(times[-1] + rr * (1 + rr_jitter * rng.standard_normal()))
+        r_times, kinds = np.array(times[:-1]), np.full(len(times) - 1, "N")
+    else:
+        r_times, kinds = _beat_schedule(rhythm, duration, rr, rr_jitter, np.random.default_rng(rng.randint(2**31)))
     n = int(round(duration * fs))
     t = np.arange(n) / fs
     shape = {name: np.full(len(r_times), (low + high) / 2) for name, (low, high) in HEARTBEAT_FACTORS.items()}
@@ -337,14 +431,23 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     r_peaks = np.round(r_times * fs).astype(int)
     for i, (r_time, r) in enumerate(zip(r_times, r_peaks)):
         lo, hi = max(0, r - support), min(n, r + support)
-        ecg[lo:hi] += _one_beat(t[lo:hi] - r_time, {name: values[i] for name, values in shape.items()})
+        if kinds[i] == "N":
+            ecg[lo:hi] += _one_beat(t[lo:hi] - r_time, {name: values[i] for name, values in shape.items()})
+        elif kinds[i] == "R":
+            ecg[lo:hi] += _right_bundle_branch_beat(t[lo:hi] - r_time, shape["r_amplitude"][i])
+        else:  # "V" and "E"
+            ecg[lo:hi] += _wide_beat(t[lo:hi] - r_time, shape["r_amplitude"][i])
     ecg += noise * rng.standard_normal(n)
     ecg, events = add_artefacts(ecg, fs, rates, rng)
     out = (amplitude * ecg, r_peaks) + ((events,) if return_events else ())
     if return_factors:
         rr = rr_intervals(r_times)  # seconds; NaN for a lone beat, which has only the mean rate
-        factors = pd.DataFrame({"heart_rate": 60.0 / np.where(np.isnan(rr), 60.0 / heart_rate, rr), **{name: shape[name] for name in _ECG_SHAPE_FACTORS}})
+        own_shape = kinds != "N"
+        factors = pd.DataFrame({"heart_rate": 60.0 / np.where(np.isnan(rr), 60.0 / heart_rate, rr),
+                                **{name: np.where(own_shape, np.nan, shape[name]) for name in _ECG_SHAPE_FACTORS}})
         out += (factors,)
+    if return_kinds:
+        out += (kinds,)
     return out
 
 

@@ -22,7 +22,7 @@ __all__ = ["BEAT_SYMBOLS", "LEAD_II_NAMES", "load_wfdb_heartbeats"]
 # Kaggle/Kachuee layout (Kachuee et al., 2018): 125 Hz, 10 s windows scaled to
 # [0, 1], beats of 1.2 × the window's median RR from R, zero-padded to 187.
 _KACHUEE = {"fs": 125.0, "length": 187, "chunk_s": 10.0, "rr_factor": 1.2}
-_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "quality"]
+_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "quality", "shape"]
 
 
 def _read_leads(record_path, leads, allow_non_ecg):
@@ -118,16 +118,17 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
                           record=record_path)
     if floor is None:  # units that are not a voltage: 2 % of the typical R amplitude
         floor = 0.02 * np.median(np.abs(step_free(first, fs_lead)[peaks]))
-    quality, good, dropped, stretches, masks = assess_lead(first, fs_lead, peaks, missing, floor=floor,
-                                                           min_quality=min_quality)
+    quality, shape, ecg_share, good, dropped, stretches, masks = assess_lead(
+        first, fs_lead, peaks, missing, floor=floor, min_quality=min_quality)
     # Annotated beats are the reference: only signal that is really gone breaks their RR intervals.
     lost = [reason for reason in masks if not (annotations and reason == "noise")]
     unusable = np.logical_or.reduce([masks[reason] for reason in lost])
     if annotations:
         good = np.ones(len(peaks), dtype=bool)  # reference beats are kept; their quality is reported
-    elif good.sum() < 2 or good.mean() < 0.5:
+    elif good.sum() < 2 or good.mean() < 0.5 or ecg_share < 0.5:
         raise RecordError(
-            f"{where} holds no usable ECG: {int((~good).sum())} of {len(peaks)} detected beats look like noise "
+            f"{where} holds no usable ECG: {max(int((~good).sum()), round((1 - ecg_share) * len(peaks)))} of "
+            f"{len(peaks)} detected beats look like noise "
             f"(median correlation with the median beat {np.nanmedian(quality):.2f}; an ECG's is above 0.9).",
             record=record_path)
     notice = None
@@ -166,6 +167,7 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
         "record": str(record_path), "patient": patient, "lead": ",".join(lead_names), "diagnosis": diagnosis,
         "label": np.full(len(beats), _label(diagnosis)), "r_peak": peaks[selected], "fs": fs_lead,
         "rr": rr[selected], "heart_rate": heart_rate[selected], "quality": quality[selected],
+        "shape": shape[selected],
     }, columns=_COLUMNS)
     if features:
         # Measured on the continuous first lead at its own rate (not on the
@@ -222,10 +224,13 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         Beats whose instantaneous heart rate (bpm, from the RR interval to the
         next beat) falls outside are dropped.
     min_quality : float, default=0.5
-        Beats whose quality (correlation with the record's median beat, the
-        best over ±100 ms shifts; ECG beats score 0.9-1, beats found in noise
-        0.1-0.4) is lower are dropped, with the stretch of signal they stand
-        for. Flat, saturated and missing stretches are dropped too; a warning
+        Beats whose quality (correlation with the nearest of the record's
+        beat shapes, the best over ±100 ms shifts; ECG beats score 0.9-1,
+        beats found in noise 0.1-0.4) is lower are dropped, with the stretch
+        of signal they stand for. The shapes are the median beat and those
+        that recur among the beats it would reject (ventricular or escape
+        beats, in bigeminy or in runs), so clean beats of another shape are
+        kept and noise, which does not recur, is not. Flat, saturated and missing stretches are dropped too; a warning
         names the record and the seconds dropped. A lead where fewer than half
         the beats reach ``min_quality`` holds no usable ECG and is an error.
         With ``annotations=True`` every annotated beat is kept (the quality is
@@ -258,16 +263,19 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     -------
     X : ndarray or DataFrame of shape (n_beats, n_leads * n_samples)
         One heartbeat per row (all leads, channel-major).
-    meta : pandas.DataFrame of shape (n_beats, 10)
+    meta : pandas.DataFrame of shape (n_beats, 11)
         ``record``, ``patient`` (PTB folder name, else the record name),
         ``lead`` (lead names as the record spells them, comma-separated
         when several), ``diagnosis`` (PTB's ``Reason for admission:``), ``label``
         (1 myocardial infarction, 0 healthy control, NaN otherwise),
         ``r_peak`` (sample index at the first lead's own rate), ``fs`` (that
         rate, Hz: ``fs × samples per frame`` of a multi-frequency record),
-        ``rr`` (s), ``heart_rate`` (bpm) and ``quality`` (the beat's
-        correlation with the median beat); with ``features=True`` five more
-        columns of measured beat features.
+        ``rr`` (s), ``heart_rate`` (bpm), ``quality`` (the beat's
+        correlation with the nearest of the record's beat shapes) and
+        ``shape`` (which shape: 0 the median beat, 1, 2, ... other shapes
+        that recur in the record, such as ventricular beats, -1 a lone beat
+        of its own shape); with ``features=True`` five more columns of
+        measured beat features.
 
     Raises
     ------
