@@ -17,4 +17,4 @@ def test_gpu_checks_dry_run_writes_every_table(tmp_path):
         assert (tmp_path / f"{step}.txt").stat().st_size > 0
         assert f"| {step} | ok |" in summary
     assert "models per hour" in (tmp_path / "grid_search_2.txt").read_text()
-    assert "time ratio skbvae / plain loop" in (tmp_path / "bench_fit_4096.txt").read_text()
+    assert "time ratio skbvae (n_jobs=-1, the loop's threads) / plain loop" in (tmp_path / "bench_fit_4096.txt").read_text()
