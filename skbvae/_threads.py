@@ -19,6 +19,17 @@ from pathlib import Path
 
 import joblib
 import torch
+from threadpoolctl import ThreadpoolController
+
+# Found once (a scan of the loaded libraries takes ~10 ms; entering a limit then takes ~30 µs).
+_controller = None
+
+
+def _blas_controller():
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller
 
 
 def resolve_n_threads(n_jobs):
@@ -46,22 +57,27 @@ def resolve_n_threads(n_jobs):
 
 
 @contextmanager
-def torch_threads(n_threads):
-    """Run the block with ``n_threads`` torch intra-op threads, then restore the previous count.
+def compute_threads(n_threads):
+    """Run the block with ``n_threads`` torch intra-op threads and BLAS threads, then restore both.
 
-    The count is process-wide in torch, so estimators with different
-    ``n_jobs`` should not run their methods at the same time in threads of
-    one process (processes, as in ``GridSearchCV(n_jobs=k)``, are fine).
+    BLAS (OpenBLAS, MKL) is limited too, through threadpoolctl: the FastICA
+    rotation inside ``fit`` runs on NumPy, whose threads wait on each other
+    as torch's do, and ``n_jobs`` is meant as the estimator's thread count,
+    not torch's alone. The counts are process-wide, so estimators with
+    different ``n_jobs`` should not run their methods at the same time in
+    threads of one process (processes, as in ``GridSearchCV(n_jobs=k)``,
+    are fine).
     """
     previous = torch.get_num_threads()
-    if n_threads == previous:
-        yield
-        return
-    torch.set_num_threads(n_threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
+    with _blas_controller().limit(limits=n_threads, user_api="blas"):
+        if n_threads == previous:
+            yield
+            return
+        torch.set_num_threads(n_threads)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(previous)
 
 
 def _runnable_tasks_of_this_process():

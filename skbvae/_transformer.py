@@ -19,7 +19,7 @@ from ._loss import DECODER_VARIANCES, LIKELIHOODS, MIN_DECODER_VARIANCE, STUDENT
 from ._modules import DEFAULT_HIDDEN
 from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
-from ._threads import resolve_n_threads, torch_threads
+from ._threads import compute_threads, resolve_n_threads
 from ._training import build_net, check_capacity
 
 # Posterior draws of the ELBO estimate in ``score_samples``. The draws are the
@@ -257,8 +257,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         in the input's dtype.
 
     n_jobs : int or None, default=None
-        CPU threads torch computes with in :meth:`fit` and in the methods
-        that run the network (the count is restored afterwards), with
+        CPU threads torch and BLAS (through threadpoolctl) compute with in
+        :meth:`fit` and in the methods that run the network (the counts are
+        restored afterwards), with
         scikit-learn's meaning: ``None`` is 1 unless in a
         :func:`joblib.parallel_config` context, -1 is every thread torch may
         use in this process (``torch.get_num_threads()``: the cores, or the
@@ -268,8 +269,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         cores next to one or two busy processes, 2 threads made fits 3-31×
         slower than on a quiet machine, one thread at most 1.8×
         (``benchmarks/bench_threads.py``); the README's main example took
-        165 s with 2 threads next to one busy process and 60 s with one (53 s
-        quiet). On a machine of your own, ``n_jobs=-1`` trains large batches
+        131 s with 2 threads next to one busy process and 51 s with one (40 s
+        and 54 s quiet). On a machine of your own, ``n_jobs=-1`` trains large batches
         and wide networks faster (2 threads: 1.4-1.8× on 2 cores). A fit
         with more than one thread warns when it starts on shared cores. The
         thread count changes the order of sums in parallel kernels, so fits
@@ -502,7 +503,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         X = self._check_X(X, reset=not continuing)
         try:
             group_codes = None if groups is None else _groups.check_groups(groups, len(X))
-            with torch_threads(resolve_n_threads(self.n_jobs)):
+            with compute_threads(resolve_n_threads(self.n_jobs)):
                 self._fit(X, continuing, group_codes)
         except BaseException:
             for name in _INPUT_ATTRIBUTES:
@@ -661,7 +662,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     # ------------------------------------------------------- batched inference
     def _map_batches(self, array, fn, rows_per_batch=INFERENCE_BATCH, **options):
         """:func:`~skbvae._inference.map_batches` with this estimator's network, scaling and threads."""
-        with torch_threads(resolve_n_threads(self.n_jobs)):
+        with compute_threads(resolve_n_threads(self.n_jobs)):
             return map_batches(self.net_, self.center_, self.scale_, array, fn, rows_per_batch, **options)
 
     def _codes(self, mu):
