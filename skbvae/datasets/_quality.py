@@ -252,9 +252,9 @@ def assess_lead(ecg, fs, peaks, missing, *, floor, min_quality=MIN_QUALITY):
     shape : ndarray of int of shape (n_peaks,)
         The beat shape each beat is nearest to (:func:`beat_quality`); -1 for
         a lone ectopic beat kept despite its quality, and where the quality is NaN.
-    ecg_share : float
-        Share of the beats that match the median beat or are lone ectopic
-        beats: under one half, the lead holds no usable ECG.
+    unlike_median : int
+        Beats that match neither the median beat nor the lone-ectopic rule:
+        over half the beats, the lead holds no usable ECG.
     keep : ndarray of bool
         Beats of quality ``min_quality`` or more, outside every unusable stretch.
     dropped : dict
@@ -275,8 +275,7 @@ def assess_lead(ecg, fs, peaks, missing, *, floor, min_quality=MIN_QUALITY):
     bad &= ~ectopic
     # Whether the lead is an ECG at all is judged against its median beat, as before shapes were
     # learned: shapes learned from a lead that is mostly artefact would let its artefacts pass.
-    unlike_median = ~(median_quality >= min_quality) & ~np.isnan(median_quality) & ~ectopic
-    ecg_share = 1.0 - unlike_median.mean() if len(peaks) else 0.0
+    unlike_median = int((~(median_quality >= min_quality) & ~np.isnan(median_quality) & ~ectopic).sum())
     shape[ectopic] = -1  # a lone beat of its own shape
     if len(peaks):
         # A bad beat stands for the signal from halfway to its neighbours.
@@ -294,4 +293,4 @@ def assess_lead(ecg, fs, peaks, missing, *, floor, min_quality=MIN_QUALITY):
         labels, count = ndimage.label(masks[reason])
         for where in ndimage.find_objects(labels):
             stretches.append((where[0].start / fs, where[0].stop / fs, reason))
-    return quality, shape, ecg_share, keep, dropped, sorted(stretches), masks
+    return quality, shape, unlike_median, keep, dropped, sorted(stretches), masks

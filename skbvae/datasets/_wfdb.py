@@ -118,16 +118,16 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
                           record=record_path)
     if floor is None:  # units that are not a voltage: 2 % of the typical R amplitude
         floor = 0.02 * np.median(np.abs(step_free(first, fs_lead)[peaks]))
-    quality, shape, ecg_share, good, dropped, stretches, masks = assess_lead(
+    quality, shape, unlike_median, good, dropped, stretches, masks = assess_lead(
         first, fs_lead, peaks, missing, floor=floor, min_quality=min_quality)
     # Annotated beats are the reference: only signal that is really gone breaks their RR intervals.
     lost = [reason for reason in masks if not (annotations and reason == "noise")]
     unusable = np.logical_or.reduce([masks[reason] for reason in lost])
     if annotations:
         good = np.ones(len(peaks), dtype=bool)  # reference beats are kept; their quality is reported
-    elif good.sum() < 2 or good.mean() < 0.5 or ecg_share < 0.5:
+    elif good.sum() < 2 or good.mean() < 0.5 or unlike_median > 0.5 * len(peaks):
         raise RecordError(
-            f"{where} holds no usable ECG: {max(int((~good).sum()), round((1 - ecg_share) * len(peaks)))} of "
+            f"{where} holds no usable ECG: {max(int((~good).sum()), unlike_median)} of "
             f"{len(peaks)} detected beats look like noise "
             f"(median correlation with the median beat {np.nanmedian(quality):.2f}; an ECG's is above 0.9).",
             record=record_path)
