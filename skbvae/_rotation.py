@@ -41,6 +41,9 @@ ROTATIONS = ("ica", "varimax")
 # (once per fold of a cross-validation).
 _SAID = set()
 
+# FastICA's iteration limit (scikit-learn's default is 200).
+_ICA_MAX_ITER = 1000
+
 # Eigenvalues of the code covariance below this fraction of the largest are
 # floored before whitening, so nearly collinear codes cannot blow up.
 _EIGEN_FLOOR = 1e-8
@@ -147,8 +150,8 @@ def fit_rotation(mu, X_scaled, method, random_state=None, groups=None, verbose=0
             # and it keeps turning within them. Deflation converges (62
             # iterations on 8,000 synthetic beats) but separated the factors
             # worse (MIG 0.109 against 0.141, DCI 0.37 against 0.46, 3 seeds).
-            ica = FastICA(whiten=False, max_iter=1000, tol=1e-4, random_state=random_state).fit(white)
-        message = ("rotation='ica': FastICA did not converge in 1000 iterations. This is usual when "
+            ica = FastICA(whiten=False, max_iter=_ICA_MAX_ITER, tol=1e-4, random_state=random_state).fit(white)
+        message = (f"rotation='ica': FastICA did not converge in {_ICA_MAX_ITER} iterations. This is usual when "
                    "some directions of the code are Gaussian (no rotation orients them); the "
                    "non-Gaussian ones are still separated. Compare with rotation='varimax' or None "
                    "if the rotated codes look mixed. (Said once per session.)")
