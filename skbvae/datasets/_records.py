@@ -13,12 +13,24 @@
   ``wfdb.rdrecord``; what wfdb accepts silently but is wrong is checked first:
   a sampling-rate field that is not a number (wfdb would take 250 Hz), a rate
   no ECG has, a signal file shorter than its header says.
+- **Base times and dates wfdb refuses** (the PhysioNet/CinC Challenge 2017
+  writes ``A00001 1 300 9000 2014-05-08 05:05:15``, ISO date before time;
+  other datasets a year alone, or dashes) are left out: wfdb 4.3 cannot parse
+  such a header at all (wfdb-python issues #128, #415), yet the date and time
+  play no part in cutting beats. The record is read through a corrected copy
+  of its header, and the record says what was ignored
+  (``record.header_notice``), which the loader turns into one warning.
 
 Every failure is a :class:`~skbvae.exceptions.RecordError` whose message
 starts with the record's path and says what is wrong in plain words.
 """
 
+import contextlib
+import datetime
+import os
 import re
+import shutil
+import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -155,25 +167,119 @@ def _check_signal_files(record_path, header):
                 f"frames ({expected} samples over its signals), the file holds {found} samples.", record=record_path)
 
 
+def _is_wfdb_time(text):
+    """Whether wfdb reads ``text`` as a base time: SS, MM:SS or HH:MM:SS, with optional fractions."""
+    formats = {0: "%S", 1: "%M:%S", 2: "%H:%M:%S"}
+    fmt = formats.get(text.count(":"))
+    if fmt is None or not re.fullmatch(r"[0-9:]+(\.[0-9]{1,6})?", text):
+        return False
+    try:
+        datetime.datetime.strptime(text, fmt + (".%f" if "." in text else ""))
+    except ValueError:
+        return False
+    return True
+
+
+def _is_wfdb_date(text):
+    """Whether wfdb reads ``text`` as a base date: DD/MM/YYYY."""
+    try:
+        datetime.datetime.strptime(text, "%d/%m/%Y")
+    except ValueError:
+        return False
+    return bool(re.fullmatch(r"[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}", text))
+
+
+def unreadable_base_time(fields):
+    """How many leading fields of a record line wfdb can read, and a description of the rest.
+
+    The record line is ``name[/segments] signals [fs [length [time [date]]]]``.
+    Returns ``(n_fields, None)`` when every field is readable, else the
+    number of fields to keep (the time too, when only the date is off) and
+    what the ignored ones are called, for the warning.
+    """
+    if len(fields) <= 4:
+        return len(fields), None
+    if not _is_wfdb_time(fields[4]):
+        return 4, "base time and date" if len(fields) > 5 else "base time"
+    if len(fields) > 5 and not _is_wfdb_date(fields[5]):
+        return 5, "base date"
+    if len(fields) > 6:
+        return 6, "fields after the base date"
+    return len(fields), None
+
+
+@contextlib.contextmanager
+def _readable_by_wfdb(record_path):
+    """The path wfdb reads ``record_path`` through, and a notice of what of its header was left out.
+
+    A record line whose base time or date wfdb cannot parse makes
+    ``wfdb.rdheader`` fail on the whole record. Such a record is read through
+    a temporary folder holding its header with that line trimmed and links
+    to (or, where links are not allowed, copies of) the files it names.
+    """
+    header = record_path.with_name(record_path.name + ".hea")
+    try:
+        text = header.read_text(errors="replace")
+    except OSError:  # wfdb's own error names the missing file
+        yield record_path, None
+        return
+    lines = text.splitlines()
+    index = next((i for i, line in enumerate(lines) if line.strip() and not line.lstrip().startswith("#")), None)
+    fields = [] if index is None else lines[index].split()
+    keep, ignored = unreadable_base_time(fields)
+    if ignored is None:
+        yield record_path, None
+        return
+    notice = (f"{record_path}: ignored the {ignored} of its header ({' '.join(fields[keep:])!r}), which wfdb "
+              "cannot read (the WFDB format is 'HH:MM:SS DD/MM/YYYY'); the date and time play no part in "
+              "cutting beats.")
+    lines[index] = " ".join(fields[:keep])
+    folder = Path(tempfile.mkdtemp(prefix="skbvae-header-"))
+    try:
+        (folder / header.name).write_text("\n".join(lines) + "\n")
+        # The files the other lines name: signal files, or segment headers.
+        for line in lines[index + 1:]:
+            name = line.split()[0] if line.strip() and not line.lstrip().startswith("#") else None
+            source = record_path.parent / name if name else None
+            for path in (source, None if source is None else source.with_name(source.name + ".hea")):
+                if path is not None and path.is_file() and not (folder / path.name).exists():
+                    try:
+                        os.symlink(path.resolve(), folder / path.name)
+                    except OSError:  # no symbolic links here (Windows without the privilege)
+                        shutil.copyfile(path, folder / path.name)
+        yield folder / record_path.name, notice
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def read_record(record_path):
-    """The record, each signal at its own rate (a list of 1-D arrays) and each signal's rate in Hz."""
+    """The record, each signal at its own rate (a list of 1-D arrays) and each signal's rate in Hz.
+
+    The record carries ``header_notice``: None, or what of its header was left
+    out because wfdb cannot read it (see the module docstring).
+    """
     record_path = Path(record_path)
     _check_sampling_rate(record_path)
-    try:
-        header = wfdb.rdheader(str(record_path))
-    except FileNotFoundError as exc:
-        raise RecordError(f"{record_path}: missing file ({exc.filename or exc}).", record=record_path) from exc
-    except Exception as exc:  # wfdb raises many types for a malformed header
-        raise RecordError(f"{record_path}: its header cannot be parsed ({exc}).", record=record_path) from exc
-    if isinstance(header, wfdb.MultiRecord):
-        return _read_segments(record_path, header)
-    _check_signal_files(record_path, header)
-    try:
-        record = wfdb.rdrecord(str(record_path), smooth_frames=False)
-    except FileNotFoundError as exc:
-        raise RecordError(f"{record_path}: missing file ({exc.filename or exc}).", record=record_path) from exc
-    except Exception as exc:  # wfdb raises many types for corrupt or truncated files
-        raise RecordError(f"{record_path}: could not be read as a WFDB record ({exc}).", record=record_path) from exc
+    with _readable_by_wfdb(record_path) as (readable, notice):
+        try:
+            header = wfdb.rdheader(str(readable))
+        except FileNotFoundError as exc:
+            raise RecordError(f"{record_path}: missing file ({exc.filename or exc}).", record=record_path) from exc
+        except Exception as exc:  # wfdb raises many types for a malformed header
+            raise RecordError(f"{record_path}: its header cannot be parsed ({exc}).", record=record_path) from exc
+        if isinstance(header, wfdb.MultiRecord):
+            record, signals, rates, segment_notices = _read_segments(record_path, header)
+            record.header_notice = _one_notice([notice, *segment_notices])
+            return record, signals, rates
+        _check_signal_files(record_path, header)
+        try:
+            record = wfdb.rdrecord(str(readable), smooth_frames=False)
+        except FileNotFoundError as exc:
+            raise RecordError(f"{record_path}: missing file ({exc.filename or exc}).", record=record_path) from exc
+        except Exception as exc:  # wfdb raises many types for corrupt or truncated files
+            raise RecordError(f"{record_path}: could not be read as a WFDB record ({exc}).",
+                              record=record_path) from exc
+    record.header_notice = notice
     if record.e_p_signal is None:
         return record, [np.asarray(s, dtype=float) for s in record.p_signal.T], [float(record.fs)] * record.n_sig
     frames = record.samps_per_frame or [1] * record.n_sig
@@ -182,20 +288,31 @@ def read_record(record_path):
     return record, signals, rates
 
 
+def _one_notice(notices):
+    """The first of ``notices`` (None where there are none), saying how many more headers had one."""
+    given = [notice for notice in notices if notice]
+    if len(given) > 1:
+        return f"{given[0]} (The same in {len(given) - 1} more of its segment headers.)"
+    return given[0] if given else None
+
+
 def _read_segments(record_path, header):
     """A multi-segment record joined signal by signal: gaps (``~``) and absent signals become NaN.
 
     wfdb's own join (``m2s``) cannot keep each signal's samples per frame and
     fails on gap segments, so the segments are read one by one, each at its
     own rates, and placed end to end by name. A variable layout's first
-    segment (length 0, ``*_layout``) names the signals.
+    segment (length 0, ``*_layout``) names the signals. Returns the joined
+    record, its signals and rates, and each segment header's notice.
     """
     segments, layouts = [], []
     for name, length in zip(header.seg_name, header.seg_len):
         if name == "~":
             segments.append((None, int(length)))
         elif int(length) == 0:  # a variable layout's header: signal names, no samples
-            layout = wfdb.rdheader(str(record_path.parent / name))
+            with _readable_by_wfdb(record_path.parent / name) as (readable, notice):
+                layout = wfdb.rdheader(str(readable))
+            layout.header_notice = notice
             rates = [float(layout.fs) * spf for spf in (layout.samps_per_frame or [1] * layout.n_sig)]
             layouts.append((layout, None, rates))
         else:
@@ -226,7 +343,8 @@ def _read_segments(record_path, header):
     record = SimpleNamespace(record_name=header.record_name, fs=float(header.fs), n_sig=len(names),
                              sig_name=names, units=units, comments=comments or list(header.comments or []),
                              samps_per_frame=[spf[name] for name in names])
-    return record, [np.concatenate(joined[name]) for name in names], [float(header.fs) * spf[name] for name in names]
+    return (record, [np.concatenate(joined[name]) for name in names], [float(header.fs) * spf[name] for name in names],
+            [segment.header_notice for segment, _, _ in known])
 
 
 def is_ecg(name, units):

@@ -131,12 +131,12 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
             f"{len(peaks)} detected beats look like noise "
             f"(median correlation with the median beat {np.nanmedian(quality):.2f}; an ECG's is above 0.9).",
             record=record_path)
-    notice = None
+    notices = [record.header_notice] if getattr(record, "header_notice", None) else []
     if not annotations and sum(dropped.values()) > 0:
         seconds = ", ".join(f"{reason} {value:.2g} s" for reason, value in dropped.items() if value > 0)
         lost = int((~good).sum())
-        notice = (f"{where}: dropped {sum(dropped.values()):.3g} s without usable ECG ({seconds}; at "
-                  f"{_describe(stretches)})" + (f" and the {lost} beat(s) there." if lost else "."))
+        notices.append(f"{where}: dropped {sum(dropped.values()):.3g} s without usable ECG ({seconds}; at "
+                       f"{_describe(stretches)})" + (f" and the {lost} beat(s) there." if lost else "."))
     rr = rr_intervals(peaks, unusable) / fs_lead
     heart_rate = 60.0 / rr
     low, high = heart_rate_range
@@ -175,7 +175,7 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
         measured = measure_beat_features(np.where(missing, np.nan, first), fs_lead, peaks[selected])
         for name in measured.columns.drop("heart_rate"):
             meta[name] = measured[name].to_numpy()
-    return beats, meta, notice
+    return beats, meta, notices
 
 
 def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(0.25, 1.25),
@@ -291,8 +291,12 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     Warns
     -----
     RuntimeWarning
-        For the seconds of a record dropped as unusable, and for each record
-        skipped under ``errors="warn"``.
+        For the seconds of a record dropped as unusable, for each record
+        skipped under ``errors="warn"``, and once for a record whose header's
+        base time or date is not in WFDB's form (``2014-05-08 05:05:15``, as
+        the PhysioNet/CinC Challenge 2017 writes it; a year alone): wfdb cannot
+        parse such a header, so it is read without those fields, which play
+        no part in cutting beats.
 
     Examples
     --------
@@ -343,8 +347,8 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         if isinstance(result, RecordError):
             warnings.warn(f"skipped {result}", RuntimeWarning, stacklevel=2)
             continue
-        beats, meta, notice = result
-        if notice:
+        beats, meta, notices = result
+        for notice in notices:
             warnings.warn(notice, RuntimeWarning, stacklevel=2)
         loaded.append((beats, meta))
     if not loaded:
