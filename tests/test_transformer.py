@@ -173,10 +173,10 @@ def test_broadcast_decoder_chunks_inference_without_changing_it(monkeypatch):
 def test_capacity_schedule_in_history(beats):
     X = beats[0][:320]  # 10 batches of 32 per epoch
     vae = BetaVAETransformer(**{**FAST, "max_epochs": 4}, capacity=20.0).fit(X)
-    # 40 steps, but the default ramp lasts at least 1,000 steps.
-    np.testing.assert_allclose(vae.history_["capacity"], [0.2, 0.4, 0.6, 0.8])
-    vae.set_params(capacity_steps=40).fit(X)  # spread over the run
+    # 40 steps; the default ramp is the whole run.
     np.testing.assert_allclose(vae.history_["capacity"], [5.0, 10.0, 15.0, 20.0])
+    vae.set_params(capacity_steps=1000).fit(X)  # a ramp longer than the run stops short
+    np.testing.assert_allclose(vae.history_["capacity"], [0.2, 0.4, 0.6, 0.8])
     vae.set_params(capacity_steps=10).fit(X)  # reaches C_max after the first epoch
     np.testing.assert_allclose(vae.history_["capacity"], [20.0] * 4)
     vae.set_params(capacity=None).fit(X)
