@@ -14,6 +14,7 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _groups
 from ._device import out_of_memory_advice, resolve_device
+from ._history import history_frame
 from ._inference import INFERENCE_BATCH, map_batches
 from ._loss import DECODER_VARIANCES, LIKELIHOODS, MIN_DECODER_VARIANCE, STUDENT_T_DOF, STUDENT_T_STD, decoder_mean, decoder_std, kl_per_latent, reconstruction_nll
 from ._modules import DEFAULT_HIDDEN
@@ -90,9 +91,10 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
     capacity_steps : int or None, default=None
         Optimizer steps over which ``C(t)`` grows linearly from 0 to
         ``capacity``; ``None`` spreads it over the whole run
-        (``max_epochs * ceil(n_samples / batch_size)`` steps) but over no
-        fewer than 1,000 steps, so that on short runs C cannot grow faster
-        than the KL can follow (it then stops short of ``capacity``).
+        (``max_epochs * ceil(n_samples / batch_size)`` steps), so C(t) reaches
+        ``capacity`` at the last step whatever the data size: the seed
+        article's 50 epochs on 2,000 beats are 450 steps. A value longer
+        than the run leaves C(t) short of ``capacity``, and ``fit`` warns.
 
     rotation : {"ica", "varimax"} or None, default="ica"
         Basis of the output, as in :class:`~sklearn.decomposition.FactorAnalysis`.
@@ -303,6 +305,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         (nats per sample, batch means), ``capacity`` (target C at the
         epoch's end; NaN without capacity), ``dur`` (seconds) and, with
         ``early_stopping``, ``valid_loss`` (held-out β = 1 negative ELBO).
+        It also reads as skorch's history does: ``history_[-1, "loss"]``
+        is the last epoch's loss, ``history_[:, "kl"]`` a list.
     kl_per_latent_ : ndarray of shape (latent_dim,)
         Mean KL divergence of each (unrotated) latent on the training data, in
         nats. Latents above ~0.01 nats are active; the rest are unused.
@@ -570,7 +574,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.net_ = net
         self.center_, self.scale_ = center, scale
         self.n_iter_ = len(net.history)
-        self.history_ = self._history_frame(net.history)
+        self.history_ = history_frame(net.history)
         check_capacity(self.history_, self.capacity, self._resolved_beta(), net.criterion_.capacity_steps)
         if self.early_stopping:
             self.validation_scores_ = -self.history_["valid_loss"].to_numpy()
@@ -611,9 +615,13 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             self.rotation_ = self.mixing_ = None
         else:
             self.active_latents_ = select_active(self.kl_per_latent_)
-            _, self.rotation_ = fit_rotation(mu[:, self.active_latents_], X_scaled, self.rotation, seed, groups,
-                                             verbose=self.verbose)
-            self.mixing_ = np.linalg.inv(self.rotation_)
+            _, rotation = fit_rotation(mu[:, self.active_latents_], X_scaled, self.rotation, seed, groups,
+                                       verbose=self.verbose)
+            # C order, as a model file stores it: the memory layout picks the BLAS
+            # kernel, so an F-ordered rotation gave codes 4e-15 away from those of
+            # the same model reloaded (skbvae.io promises the same codes).
+            self.rotation_ = np.ascontiguousarray(rotation)
+            self.mixing_ = np.ascontiguousarray(np.linalg.inv(self.rotation_))
         self.n_components_ = self._n_features_out = len(self.active_latents_)
 
     def _check_hidden_layer_sizes(self):
@@ -646,18 +654,6 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if self.scaling == "auto":
             return "minmax" if self.likelihood == "bernoulli" else "standard"
         return self.scaling
-
-    @staticmethod
-    def _history_frame(history):
-        # skorch calls the objective "train_loss"; "valid_loss" exists only for
-        # epochs run with early stopping (NaN elsewhere, e.g. before a warm start).
-        columns = {"epoch": "epoch", "train_loss": "loss", "reconstruction": "reconstruction", "kl": "kl",
-                   "capacity": "capacity", "dur": "dur"}
-        if any("valid_loss" in row for row in history):
-            columns["valid_loss"] = "valid_loss"
-        frame = pd.DataFrame([{new: row.get(old) for old, new in columns.items()} for row in history],
-                             columns=list(columns.values()))
-        return frame.astype({name: float for name in columns.values() if name != "epoch"})
 
     # ------------------------------------------------------- batched inference
     def _map_batches(self, array, fn, rows_per_batch=INFERENCE_BATCH, **options):

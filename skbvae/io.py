@@ -39,6 +39,7 @@ from skorch.history import History
 
 from . import __version__
 from ._device import resolve_device
+from ._history import history_frame
 from ._training import build_net
 from ._transformer import BetaVAETransformer
 
@@ -251,7 +252,7 @@ def load(path, *, device=None):
     if meta["feature_names_in"] is not None:
         estimator.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
     estimator._n_features_out = estimator.n_components_
-    estimator.history_ = estimator._history_frame(net.history)
+    estimator.history_ = history_frame(net.history)
     return estimator
 
 

@@ -130,3 +130,14 @@ def test_capacity_that_does_nothing_says_so_once(beats):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         BetaVAETransformer(**{**FAST, "max_epochs": 60}, beta=20.0, capacity=5.0, capacity_steps=50).fit(X)
+
+
+def test_history_reads_as_skorch_history_does(beats):
+    vae = BetaVAETransformer(**{**FAST, "max_epochs": 3}).fit(beats[0][:200])
+    history = vae.history_
+    assert history[-1, "loss"] == history["loss"].iloc[-1] == vae.net_.history[-1, "train_loss"]
+    assert history[:, "kl"] == vae.net_.history[:, "kl"]
+    assert history[0, ["loss", "kl"]] == (history["loss"].iloc[0], history["kl"].iloc[0])
+    assert isinstance(history[["loss", "kl"]], pd.DataFrame) and len(history.tail(1)) == 1  # a DataFrame still
+    with pytest.raises(KeyError, match="'train_loss' is 'loss' here"):
+        history[-1, "train_loss"]
