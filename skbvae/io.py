@@ -1,8 +1,10 @@
-"""Model files that are safe to open: :func:`dump` and :func:`load` a fitted estimator without pickle.
+"""Model files that are safe to open: :func:`dump` and :func:`load` fitted models without pickle.
 
 A pickled (or joblib) model runs code of the sender's choosing when it is
-loaded. A ``skbvae.io`` file holds only data: one zip archive, stored without
-compression, with three members:
+loaded. A ``skbvae.io`` file holds only data, in one zip archive stored
+without compression.
+
+A :class:`~skbvae.BetaVAETransformer` is written as three members:
 
 - ``skbvae.json``: a format version, the versions of skbvae, torch,
   scikit-learn and numpy that wrote it, the estimator's parameters, its scalar
@@ -11,16 +13,27 @@ compression, with three members:
 - ``arrays.safetensors``: the fitted arrays (scaling, KL per latent, rotation...);
 - ``weights.safetensors``: the network's weights (and buffers).
 
-:func:`load` parses JSON and safetensors only (no ``pickle``, no
-``torch.load``, no ``eval``) and rebuilds the estimator through its public
-parameters, so what it returns is an ordinary fitted
-:class:`~skbvae.BetaVAETransformer`.
+Any other scikit-learn estimator that holds β-VAEs — a fitted ``Pipeline``
+(what ``GridSearchCV.best_estimator_`` is), a ``ColumnTransformer``, a
+search itself — is written as ``skbvae.json`` (format version 2), the
+estimator in skops' format (``estimator.skops``: the well-kept safe format
+for scikit-learn objects, https://skops.readthedocs.io) with each β-VAE
+replaced by a placeholder, and each β-VAE as a member ``models/K.skbvae``
+of the three-member kind above.
+
+:func:`load` parses JSON, safetensors and skops files only (no ``pickle``,
+no ``torch.load``, no ``eval``). It rebuilds each β-VAE through its public
+parameters, and lets skops rebuild the scikit-learn parts from the types it
+trusts (scikit-learn's, numpy's, scipy's); a file that names any other type
+is refused with the list of those types, unless the caller trusts them.
 
 Use it to share a model with someone else or to keep one for years; joblib is
 fine for your own pipelines on your own machine (it also keeps Adam's moments,
 which these files leave out to stay the size of the weights).
 """
 
+import copy
+import io as _bytes_io
 import json
 import math
 import zipfile
@@ -43,13 +56,16 @@ from ._history import history_frame
 from ._training import build_net
 from ._transformer import BetaVAETransformer
 
-#: Version of the file layout this package writes; :func:`load` reads this
-#: version and older ones.
-FORMAT_VERSION = 1
+#: Newest version of the file layout this package writes; :func:`load` reads
+#: it and older ones. A lone BetaVAETransformer is still written as version 1
+#: (readable by every release); version 2 adds files of other estimators.
+FORMAT_VERSION = 2
+_MODEL_VERSION = 1
 
 _FORMAT = "skbvae"
 _META, _ARRAYS, _WEIGHTS = "skbvae.json", "arrays.safetensors", "weights.safetensors"
 _MEMBERS = (_META, _ARRAYS, _WEIGHTS)
+_ESTIMATOR, _MODELS = "estimator.skops", "models/"
 
 # Fitted arrays kept in arrays.safetensors (None-valued ones are listed as such
 # in the JSON), and scalar fitted attributes kept in the JSON.
@@ -72,12 +88,14 @@ def _json_value(value):
 
 
 def dump(estimator, path):
-    """Write a fitted :class:`~skbvae.BetaVAETransformer` to a file that is safe to open.
+    """Write a fitted :class:`~skbvae.BetaVAETransformer`, or an estimator holding some, to a safe file.
 
     Parameters
     ----------
-    estimator : BetaVAETransformer
-        A fitted estimator.
+    estimator : BetaVAETransformer or scikit-learn estimator
+        A fitted β-VAE, or any scikit-learn estimator made of scikit-learn
+        parts and β-VAEs: a fitted ``Pipeline`` (``GridSearchCV``'s
+        ``best_estimator_``), a ``ColumnTransformer``, a fitted search.
     path : str or path-like
         File to write (conventionally ``*.skbvae``); overwritten if it exists.
 
@@ -89,16 +107,40 @@ def dump(estimator, path):
     Examples
     --------
     >>> import tempfile
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
     >>> from skbvae import BetaVAETransformer, io
     >>> from skbvae.datasets import make_heartbeats
-    >>> X, _ = make_heartbeats(100, random_state=0)
+    >>> X, factors = make_heartbeats(100, random_state=0)
     >>> vae = BetaVAETransformer(latent_dim=3, max_epochs=2, random_state=0).fit(X)
     >>> path = io.dump(vae, tempfile.mkdtemp() + "/beats.skbvae")
     >>> (io.load(path).transform(X) == vae.transform(X)).all()
     np.True_
+    >>> pipe = make_pipeline(BetaVAETransformer(latent_dim=3, max_epochs=2, random_state=0),
+    ...                      LogisticRegression()).fit(X, factors["st_shift"] > 0)
+    >>> path = io.dump(pipe, tempfile.mkdtemp() + "/pipeline.skbvae")
+    >>> (io.load(path).predict_proba(X) == pipe.predict_proba(X)).all()
+    np.True_
     """
-    if not isinstance(estimator, BetaVAETransformer):
-        raise TypeError(f"dump writes a BetaVAETransformer; got {type(estimator).__name__}.")
+    path = Path(path)
+    if isinstance(estimator, BetaVAETransformer):
+        path.write_bytes(_model_bytes(estimator))
+        return path
+    if not hasattr(estimator, "get_params"):
+        raise TypeError(f"dump writes a BetaVAETransformer or a scikit-learn estimator holding some; got "
+                        f"{type(estimator).__name__}.")
+    _write_zip(path, _estimator_members(estimator))
+    return path
+
+
+def _write_zip(path, members):
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+
+
+def _model_bytes(estimator):
+    """The three-member file of one fitted BetaVAETransformer, as bytes."""
     check_is_fitted(estimator)
     net = estimator.net_
     module = getattr(net.module_, "_orig_mod", net.module_)
@@ -106,10 +148,9 @@ def dump(estimator, path):
               if getattr(estimator, name) is not None}
     meta = {
         "format": _FORMAT,
-        "format_version": FORMAT_VERSION,
-        "versions": {"skbvae": __version__, "torch": torch.__version__, "scikit-learn": sklearn.__version__,
-                     "numpy": np.__version__},
-        "params": {name: _json_value(value) for name, value in estimator.get_params(deep=False).items()},
+        "format_version": _MODEL_VERSION,
+        "versions": _versions(),
+        "params": _json_params(estimator),
         "attributes": {name: _json_value(getattr(estimator, name)) for name in _SCALAR_ATTRIBUTES},
         "none_attributes": [name for name in _ARRAY_ATTRIBUTES if getattr(estimator, name) is None],
         "array_shapes": {name: list(array.shape) for name, array in arrays.items()},
@@ -121,29 +162,92 @@ def dump(estimator, path):
         "history": list(net.history),
     }
     weights = {name: tensor.detach().cpu().contiguous() for name, tensor in module.state_dict().items()}
-    path = Path(path)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as archive:
-        archive.writestr(_META, json.dumps(meta, indent=1))
-        archive.writestr(_ARRAYS, _save_arrays(arrays))
-        archive.writestr(_WEIGHTS, _save_tensors(weights))
-    return path
+    buffer = _bytes_io.BytesIO()
+    _write_zip(buffer, {_META: json.dumps(meta, indent=1), _ARRAYS: _save_arrays(arrays),
+                        _WEIGHTS: _save_tensors(weights)})
+    return buffer.getvalue()
 
 
-def _read_members(path):
-    """The three members' bytes, or a ValueError that says what is wrong with the file."""
+def _versions():
+    return {"skbvae": __version__, "torch": torch.__version__, "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__}
+
+
+def _json_params(estimator):
+    return {name: _json_value(value) for name, value in estimator.get_params(deep=False).items()}
+
+
+class _SavedModel:
+    """Stands in an estimator's skops file for the β-VAE stored as member ``models/<index>.skbvae``."""
+
+    def __init__(self, index):
+        self.index = index
+
+
+def _instances_of(cls, obj):
+    """Every instance of ``cls`` reachable from ``obj`` (attributes, lists, tuples, dicts), each once."""
+    found, seen, stack = [], set(), [obj]
+    while stack:
+        item = stack.pop()
+        if id(item) in seen or isinstance(item, (str, bytes, int, float, np.ndarray, np.generic)):
+            continue
+        seen.add(id(item))
+        if isinstance(item, cls):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            stack.extend(item)
+        elif hasattr(item, "__dict__"):
+            stack.extend(vars(item).values())
+    return found
+
+
+def _estimator_members(estimator):
+    """Members of a version-2 file: the estimator in skops' format with placeholders, and its β-VAEs."""
+    import skops
+    import skops.io
+
+    models = _instances_of(BetaVAETransformer, estimator)
+    # A deep copy whose memo maps each β-VAE to its placeholder: every reference
+    # to it becomes the placeholder, and the caller's estimator is left alone.
+    placeholders = {id(model): _SavedModel(index) for index, model in enumerate(models)}
+    stripped = copy.deepcopy(estimator, memo=dict(placeholders))
+    members = {}
+    described = []
+    for index, model in enumerate(models):
+        if model.__sklearn_is_fitted__():
+            members[f"{_MODELS}{index}.skbvae"] = _model_bytes(model)
+            described.append({"file": f"{_MODELS}{index}.skbvae"})
+        else:  # an unfitted one (a search's estimator parameter): its parameters are the model
+            described.append({"params": _json_params(model)})
+    meta = {"format": _FORMAT, "format_version": FORMAT_VERSION,
+            "versions": {**_versions(), "skops": skops.__version__},
+            "estimator": f"{type(estimator).__module__}.{type(estimator).__qualname__}", "models": described}
+    return {_META: json.dumps(meta, indent=1), _ESTIMATOR: skops.io.dumps(stripped), **members}
+
+
+def _read_members(source, path):
+    """Every member's bytes, or a ValueError that says what is wrong with the file.
+
+    ``source`` is the file's path or its bytes; ``path`` names it in messages.
+    """
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(_bytes_io.BytesIO(source) if isinstance(source, bytes) else source) as archive:
             names = archive.namelist()
-            unexpected = sorted(set(names) - set(_MEMBERS))
-            missing = [name for name in _MEMBERS if name not in names]
-            if unexpected or missing or len(names) != len(set(names)):
-                raise ValueError(
-                    f"{path} is not a skbvae model file: expected the members {list(_MEMBERS)}, "
-                    f"found {names}."
-                )
-            return {name: archive.read(name) for name in _MEMBERS}
+            if len(names) != len(set(names)):
+                raise ValueError(f"{path} is not a skbvae model file: a member appears twice in {names}.")
+            return {name: archive.read(name) for name in names}
     except zipfile.BadZipFile as error:  # not a zip, truncated, or a corrupt member (CRC)
         raise ValueError(f"{path} is not a readable skbvae model file ({error}).") from error
+
+
+def _check_members(path, names, expected):
+    unexpected = sorted(set(names) - set(expected))
+    missing = [name for name in expected if name not in names]
+    if unexpected or missing:
+        raise ValueError(f"{path} is not a skbvae model file: expected the members {list(expected)}, found "
+                         f"{sorted(names)}.")
 
 
 def _check_meta(path, raw):
@@ -172,44 +276,115 @@ def _load_safetensors(path, name, raw, loader):
         raise ValueError(f"{path}: member {name} is not a valid safetensors file ({error}).") from error
 
 
-def load(path, *, device=None):
-    """Read a model written by :func:`dump`, without unpickling anything.
+def load(path, *, device=None, trusted=None):
+    """Read a file written by :func:`dump`, without unpickling anything.
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`dump`.
     device : str or None, default=None
-        Device for the network ("cpu", "cuda"...), which also becomes the
-        estimator's ``device`` parameter. None keeps the stored ``device``
+        Device for the β-VAEs' networks ("cpu", "cuda"...), which also
+        becomes their ``device`` parameter. None keeps the stored ``device``
         parameter; pass ``device="cpu"`` to open a model that was fitted with
         ``device="cuda"`` on a machine without a GPU.
+    trusted : list of str or None, default=None
+        For files of estimators other than a lone β-VAE: types (``"module.Name"``)
+        beyond those skops trusts by default (scikit-learn's, numpy's,
+        scipy's) that you allow the file to build, e.g. a transformer class
+        of your own. A file that names any other type is refused, with the
+        list of them in the message; pass them only for a file whose author
+        you trust. A fitted ``Pipeline`` of scikit-learn parts needs none; a
+        ``GridSearchCV`` itself names its splitter and scorer, which skops
+        does not trust by default (its ``best_estimator_`` needs none).
 
     Returns
     -------
-    estimator : BetaVAETransformer
-        The fitted estimator; ``transform``, ``inverse_transform``,
-        ``traverse`` and ``score_samples`` give what the dumped one gave.
-        ``warm_start`` continues its weights, history and schedules; Adam's
-        moment estimates are not stored and start again from zero.
+    estimator : BetaVAETransformer or scikit-learn estimator
+        The fitted estimator, as :func:`dump` was given it. Its β-VAEs'
+        ``transform``, ``inverse_transform``, ``traverse``, ``sample`` and
+        ``score_samples`` give what the dumped ones gave, bit for bit on the
+        same machine and device. ``warm_start`` continues their weights,
+        history and schedules; Adam's moment estimates are not stored and
+        start again from zero.
 
     Raises
     ------
     ValueError
         If the file is not a skbvae model file, is truncated or corrupt, has a
         member that is not what it should be (nothing in it is executed), has
-        arrays or weights whose shapes disagree with its JSON, or was written in
-        a newer format than this skbvae reads.
+        arrays or weights whose shapes disagree with its JSON, names types
+        that are not trusted, or was written in a newer format than this
+        skbvae reads.
     """
-    members = _read_members(path)
+    members = _read_members(path, path)
+    if _ESTIMATOR in members:
+        return _load_estimator(path, members, device, trusted or [])
+    return _load_model(path, members, device)
+
+
+def _load_estimator(path, members, device, trusted):
+    """An estimator of a version-2 file: skops rebuilds it, the β-VAEs replace their placeholders."""
+    import skops.io
+
+    meta = _check_meta(path, members.get(_META, b"{}"))
+    try:
+        described = list(meta["models"])
+        files = [entry["file"] for entry in described if "file" in entry]
+    except (KeyError, TypeError) as error:
+        raise ValueError(f"{path}: {_META} does not describe a skbvae estimator file ({error}).") from error
+    _check_members(path, members, [_META, _ESTIMATOR, *files])
+    allowed = {f"{__name__}.{_SavedModel.__qualname__}", *trusted}
+    try:
+        untrusted = [name for name in skops.io.get_untrusted_types(data=members[_ESTIMATOR]) if name not in allowed]
+    except Exception as error:  # noqa: BLE001 - skops raises many types for a corrupt file
+        raise ValueError(f"{path}: member {_ESTIMATOR} is not a valid skops file ({error}).") from error
+    if untrusted:
+        raise ValueError(
+            f"{path} names types that are not trusted by default: {untrusted}. Nothing was loaded. If you "
+            "trust the file's author, pass them as load(..., trusted=[...]).")
+    try:
+        stripped = skops.io.loads(members[_ESTIMATOR], trusted=sorted(allowed))
+    except Exception as error:  # noqa: BLE001
+        raise ValueError(f"{path}: member {_ESTIMATOR} could not be read by skops ({error}).") from error
+    models = []
+    for index, entry in enumerate(described):
+        where = f"{path} (model {index})"
+        if "file" in entry:
+            models.append(_load_model(where, _read_members(members[entry["file"]], where), device))
+        else:
+            models.append(_unfitted_model(where, entry["params"], device))
+    placeholders = _instances_of(_SavedModel, stripped)
+    if sorted(p.index for p in placeholders) != list(range(len(models))):
+        raise ValueError(f"{path}: the estimator's placeholders do not match its {len(models)} stored model(s).")
+    return copy.deepcopy(stripped, memo={id(p): models[p.index] for p in placeholders})
+
+
+def _unfitted_model(path, params, device):
+    try:
+        estimator = BetaVAETransformer(**_params_from_json(params))
+        if device is not None:
+            estimator.set_params(device=device)
+        estimator._validate_params()
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{path}: {_META} does not describe a valid BetaVAETransformer ({error}).") from error
+    return estimator
+
+
+def _params_from_json(params):
+    # JSON has no tuples; hidden_layer_sizes is the one sequence parameter.
+    return {name: tuple(value) if isinstance(value, list) else value for name, value in params.items()}
+
+
+def _load_model(path, members, device):
+    """One BetaVAETransformer from the members of a three-member file."""
+    _check_members(path, members, _MEMBERS)
     meta = _check_meta(path, members[_META])
     arrays = _load_safetensors(path, _ARRAYS, members[_ARRAYS], _load_arrays)
     weights = _load_safetensors(path, _WEIGHTS, members[_WEIGHTS], _load_tensors)
     try:
         params, attributes, net_meta = meta["params"], meta["attributes"], meta["net"]
-        # JSON has no tuples; hidden_layer_sizes is the one sequence parameter.
-        params = {name: tuple(value) if isinstance(value, list) else value for name, value in params.items()}
-        estimator = BetaVAETransformer(**params)
+        estimator = BetaVAETransformer(**_params_from_json(params))
         if device is not None:
             estimator.set_params(device=device)
         estimator._validate_params()

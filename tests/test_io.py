@@ -9,7 +9,12 @@ import zipfile
 
 import numpy as np
 import pytest
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 from conftest import FAST
@@ -85,6 +90,8 @@ def test_feature_names_and_warm_start_survive(beats, tmp_path):
 
 def test_load_never_unpickles_in_a_fresh_process(beats, tmp_path):
     path = io.dump(_fit(beats), tmp_path / "model.skbvae")
+    pipe = io.dump(make_pipeline(StandardScaler(), BetaVAETransformer(**FAST)).fit(beats[0][:100]),
+                   tmp_path / "pipe.skbvae")
     np.save(tmp_path / "X.npy", beats[0][:20])
     code = f"""
 import pickle, torch, numpy as np
@@ -92,12 +99,12 @@ def refuse(*args, **kwargs):
     raise AssertionError("unpickling during load")
 pickle.load = pickle.loads = torch.load = refuse
 import skbvae.io
-vae = skbvae.io.load({str(path)!r})
-print(vae.transform(np.load({str(tmp_path / 'X.npy')!r})).shape)
+X = np.load({str(tmp_path / 'X.npy')!r})
+print(skbvae.io.load({str(path)!r}).transform(X).shape, skbvae.io.load({str(pipe)!r}).transform(X).shape)
 """
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip() == "(20, 3)"
+    assert result.stdout.strip() == "(20, 3) (20, 3)"
 
 
 def _rewrite(path, out, member, data=None, meta=None):
@@ -230,6 +237,95 @@ def test_dump_refuses_unfitted_or_foreign_estimators(tmp_path):
 
     with pytest.raises(NotFittedError):
         io.dump(BetaVAETransformer(), tmp_path / "x.skbvae")
-    with pytest.raises(TypeError, match="BetaVAETransformer"):
-        io.dump(PCA(), tmp_path / "x.skbvae")
+    with pytest.raises(TypeError, match="BetaVAETransformer or a scikit-learn estimator"):
+        io.dump({"not": "an estimator"}, tmp_path / "x.skbvae")
+    pca = PCA(2).fit(np.random.default_rng(0).normal(size=(20, 4)))  # no β-VAE in it: skops alone
+    np.testing.assert_array_equal(io.load(io.dump(pca, tmp_path / "pca.skbvae")).components_, pca.components_)
     assert clone(BetaVAETransformer()).get_params()["device"] == "auto"
+
+
+# ------------------------------------------------------------------ estimators that hold β-VAEs
+class RecordMeans(TransformerMixin, BaseEstimator):
+    """A user's own transformer: a type the file may name but skops does not trust by default."""
+
+    def fit(self, X, y=None):
+        self.mean_ = np.asarray(X).mean(axis=0)
+        return self
+
+    def transform(self, X):
+        return np.asarray(X) - self.mean_
+
+
+@pytest.fixture(scope="module")
+def labelled(beats):
+    X, factors = beats
+    return X[:300], (factors["st_shift"][:300] > 0).to_numpy().astype(int)
+
+
+def test_a_fitted_pipeline_round_trips_whole(labelled, tmp_path):
+    X, y = labelled
+    pipe = make_pipeline(StandardScaler(), BetaVAETransformer(**{**FAST, "rotation": "ica"}),
+                         LogisticRegression()).fit(X, y)
+    path = io.dump(pipe, tmp_path / "pipe.skbvae")
+    loaded = io.load(path)
+    assert [name for name, _ in loaded.steps] == [name for name, _ in pipe.steps]
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+    np.testing.assert_array_equal(loaded[:-1].transform(X), pipe[:-1].transform(X))
+    _assert_same_model(pipe[1], loaded[1], StandardScaler().fit(X).transform(X)[:40])
+    assert pipe[1].net_ is not loaded[1].net_  # the caller's pipeline was not touched by dump
+    with zipfile.ZipFile(path) as archive:
+        assert sorted(archive.namelist()) == ["estimator.skops", "models/0.skbvae", "skbvae.json"]
+        assert json.loads(archive.read("skbvae.json"))["format_version"] == 2
+
+
+def test_a_grid_search_and_its_best_estimator_round_trip(labelled, tmp_path):
+    X, y = labelled
+    search = GridSearchCV(make_pipeline(BetaVAETransformer(**FAST), LogisticRegression()),
+                          {"betavaetransformer__beta": [1.0, 4.0]}, cv=2).fit(X, y)
+    best = io.load(io.dump(search.best_estimator_, tmp_path / "best.skbvae"))
+    np.testing.assert_array_equal(best.predict_proba(X), search.predict_proba(X))
+    path = io.dump(search, tmp_path / "search.skbvae")
+    # The search itself holds a splitter and a scorer that skops does not trust by default.
+    with pytest.raises(ValueError, match="StratifiedKFold"):
+        io.load(path)
+    loaded = io.load(path, trusted=["sklearn.metrics._scorer._PassthroughScorer",
+                                    "sklearn.model_selection._split.StratifiedKFold"])
+    np.testing.assert_array_equal(loaded.predict_proba(X), search.predict_proba(X))
+    assert loaded.best_params_ == search.best_params_
+    template = loaded.estimator[0]  # the unfitted estimator the search clones: its parameters are stored
+    assert not template.__sklearn_is_fitted__() and template.get_params() == search.estimator[0].get_params()
+
+
+def test_a_column_transformer_with_a_vae_on_the_samples(labelled, tmp_path):
+    X, y = labelled
+    rr = np.random.default_rng(0).uniform(0.6, 1.2, size=(len(X), 2))
+    features = np.hstack([X, rr])
+    model = make_pipeline(
+        ColumnTransformer([("vae", BetaVAETransformer(**FAST), slice(0, 187)), ("rr", "passthrough", [187, 188])]),
+        LogisticRegression()).fit(features, y)
+    loaded = io.load(io.dump(model, tmp_path / "columns.skbvae"))
+    np.testing.assert_array_equal(loaded.predict_proba(features), model.predict_proba(features))
+
+
+def test_types_skops_does_not_trust_are_refused_unless_trusted(labelled, tmp_path):
+    X, y = labelled
+    pipe = make_pipeline(RecordMeans(), BetaVAETransformer(**FAST)).fit(X)
+    path = io.dump(pipe, tmp_path / "own.skbvae")
+    with pytest.raises(ValueError, match=r"names types that are not trusted by default: \['test_io.RecordMeans'\]"):
+        io.load(path)
+    loaded = io.load(path, trusted=["test_io.RecordMeans"])
+    np.testing.assert_array_equal(loaded.transform(X), pipe.transform(X))
+
+
+def test_a_damaged_estimator_file_says_what_is_wrong(labelled, tmp_path):
+    X, y = labelled
+    path = io.dump(make_pipeline(BetaVAETransformer(**FAST), LogisticRegression()).fit(X, y), tmp_path / "p.skbvae")
+    with pytest.raises(ValueError, match="estimator.skops is not a valid skops file"):
+        io.load(_rewrite(path, tmp_path / "bad.skbvae", "estimator.skops", b"not a zip"))
+    with pytest.raises(ValueError, match="expected the members"):
+        io.load(_rewrite(path, tmp_path / "missing.skbvae", "skbvae.json",
+                         meta=lambda m: {**m, "models": [{"file": "models/7.skbvae"}]}))
+    with pytest.raises(ValueError, match=r"\(model 0\).*not a readable skbvae model file"):
+        io.load(_rewrite(path, tmp_path / "model.skbvae", "models/0.skbvae", b"truncated"))
+    with pytest.raises(ValueError, match="format version 3"):
+        io.load(_rewrite(path, tmp_path / "newer.skbvae", "skbvae.json", meta=lambda m: {**m, "format_version": 3}))
