@@ -34,8 +34,6 @@ Only fitting uses groups: the encoder sees the signal alone, so ``transform``
 and the other methods encode rows of groups never seen in fit.
 """
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import torch
@@ -43,6 +41,7 @@ from torch import nn
 
 from ._loss import kl_per_latent
 from ._scaling import _mean_and_std
+from ._warnings import warn_user
 
 #: How ``fit(X, groups=...)`` uses the groups (see the module docstring).
 GROUP_METHODS = ("prior", "pairs")
@@ -144,13 +143,13 @@ def warn_if_groups_say_little(X, codes, sizes):
     """
     share = between_group_share(X, codes, sizes)
     if share < MIN_BETWEEN_GROUP_SHARE:
-        warnings.warn(
-            f"groups: only {share:.0%} of the signal's variance lies between the {len(sizes)} groups' "
-            "means, so rows of one group differ about as much as rows of different groups and the "
-            "groups say little about the factors; training with them may lose disentanglement "
-            "(it did on one record cut into one-minute groups, benchmarks/bench_groups.py). Use "
-            "groups that differ (records, patients), or compare with a fit without groups.",
-            UserWarning, stacklevel=4)
+        warn_user(
+            f"groups: only {share:.0%} of the signal's variance lies between the means of these "
+            f"{len(sizes)} groups; the rest varies within them, so the rows of a group differ almost as "
+            "much as rows of different groups, and the groups say little about which basis of the code "
+            "is right. Training with them may lose disentanglement (it did with one record cut into "
+            "one-minute groups, benchmarks/bench_groups.py). Compare with a fit without groups by a "
+            "held-out score before relying on them.", UserWarning)
     return share
 
 

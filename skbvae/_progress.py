@@ -6,12 +6,12 @@ written again; this module only adapts them to the estimator's vocabulary.
 
 import statistics
 import time
-import warnings
 
 import torch
 from skorch.callbacks import Callback, PrintLog
 
 from ._threads import competing_tasks, cores_short
+from ._warnings import warn_user
 
 #: An epoch this many times slower than the median of the first
 #: :data:`_BASELINE_EPOCHS` epochs (and longer than :data:`_MIN_SLOW_SECONDS`)
@@ -61,12 +61,11 @@ class SlowEpochWarning(Callback):
             self.warned_ = True
             threads = torch.get_num_threads()
             advice = (" n_jobs=1 (the default) slows far less on a shared machine." if threads > 1 else "")
-            warnings.warn(
+            warn_user(
                 f"epoch {len(durations)} took {last:.1f} s, {last / baseline:.0f}x the first epochs' "
                 f"{baseline:.2f} s: another process is probably using the cores torch computes on "
                 f"({threads} thread(s)). The fit is unchanged, only slower.{advice}",
-                RuntimeWarning, stacklevel=2,
-            )
+                RuntimeWarning)
 
 
 class SharedCoresWarning(Callback):
@@ -102,11 +101,10 @@ class SharedCoresWarning(Callback):
         self.last_check_ = now
         self.shortfalls_.append(cores_short(torch.get_num_threads(), competing))
         if len(self.shortfalls_) == _CORE_CHECKS and min(self.shortfalls_) > 0:
-            warnings.warn(
+            warn_user(
                 f"other processes were running on this machine's cores while this fit started, "
                 f"leaving {min(self.shortfalls_)} of its {torch.get_num_threads()} torch threads without a "
                 "core of their own; torch's threads wait for each other, which made fits 3-31x slower "
                 "on a shared machine (benchmarks/bench_threads.py). n_jobs=1 (the default) is at most "
                 "1.8x slower there.",
-                RuntimeWarning, stacklevel=2,
-            )
+                RuntimeWarning)

@@ -31,6 +31,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._groups import within_group_deviations
 from ._scaling import _row_chunks
+from ._warnings import warn_user
 from .metrics._diagnostics import ACTIVE_KL_THRESHOLD
 
 ROTATIONS = ("ica", "varimax")
@@ -158,7 +159,7 @@ def fit_rotation(mu, X_scaled, method, random_state=None, groups=None, verbose=0
         stopped = any(issubclass(w.category, ConvergenceWarning) for w in caught)
         if verbose and stopped and message not in _SAID:
             _SAID.add(message)
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+            warn_user(message, ConvergenceWarning)
         orthogonal = ica.components_.T
     elif method == "varimax":
         orthogonal = _varimax(_loadings(white, X_scaled))

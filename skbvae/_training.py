@@ -8,7 +8,6 @@ this module turns them into a :class:`~skbvae._net.BetaVAENet` with skorch's own
 
 import math
 import sys
-import warnings
 
 import torch
 from skorch.callbacks import EarlyStopping, ProgressBar
@@ -18,6 +17,7 @@ from ._groups import GroupPrior
 from ._loss import BetaVAELoss
 from ._modules import BetaVAEModule
 from ._net import BetaVAENet
+from ._warnings import warn_user
 
 #: ``max_epochs="auto"`` trains for at least this many optimizer steps. 50
 #: epochs are ~100 steps on 500 rows, which left held-out reconstruction error
@@ -146,21 +146,19 @@ def check_capacity(history, capacity, beta, capacity_steps):
         return
     reached = float(history["capacity"].iloc[-1])
     if reached < 0.99 * capacity:
-        warnings.warn(
+        warn_user(
             f"capacity={capacity:g}: the ramp reached C(t) = {reached:.3g} nats, not {capacity:g}: its "
             f"capacity_steps={capacity_steps} optimizer steps outlast this fit. Train for more epochs "
-            "(max_epochs), or set capacity_steps lower or to None (the whole run).",
-            UserWarning, stacklevel=3)
+            "(max_epochs), or set capacity_steps lower or to None (the whole run).", UserWarning)
     # The KL starts near 0, under C(t); what matters is whether C(t) ever held it.
     late = history.iloc[len(history) // 2:]
     kl_end = float(history["kl"].iloc[-1])
     if (late["kl"] > late["capacity"]).all() and kl_end > 1.1 * capacity:
-        warnings.warn(
+        warn_user(
             f"capacity={capacity:g}: the KL stayed above the target C(t) over the second half of "
             f"training ({kl_end:.3g} nats at the end), so beta * |KL - C(t)| acted as beta * KL and the "
             f"capacity changed little. Raise beta (here {beta:g}; the γ that holds the KL at C(t), 4-1000 "
-            "in Burgess et al. and disentanglement_lib) or the capacity.",
-            UserWarning, stacklevel=3)
+            "in Burgess et al. and disentanglement_lib) or the capacity.", UserWarning)
 
 
 def _stderr_is_terminal():

@@ -20,6 +20,7 @@ from ._loss import DECODER_VARIANCES, LIKELIHOODS, MIN_DECODER_VARIANCE, STUDENT
 from ._modules import DEFAULT_HIDDEN
 from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
+from ._signal_info import signal_info
 from ._threads import compute_threads, resolve_n_threads
 from ._training import build_net, check_capacity
 
@@ -334,6 +335,12 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         ``early_stopping``; None otherwise.
     best_validation_score_ : float or None
         The best of ``validation_scores_``, whose weights were restored.
+    signal_info_ : dict or None
+        The rows' sampling rate ``fs`` (Hz), the time of their first sample
+        from R ``start`` (s) and their ``units``, when ``X`` was a DataFrame
+        that says so (``load_wfdb_heartbeats(..., as_frame=True)``); the
+        plots of :mod:`skbvae.plotting` draw seconds and units with it. None
+        otherwise.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -504,11 +511,14 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         # must leave a previously fitted model exactly as it was.
         previous = {k: v for k, v in vars(self).items() if k in _INPUT_ATTRIBUTES}
         continuing = self.warm_start and self.__sklearn_is_fitted__()
+        info = signal_info(X)
         X = self._check_X(X, reset=not continuing)
         try:
             group_codes = None if groups is None else _groups.check_groups(groups, len(X))
             with compute_threads(resolve_n_threads(self.n_jobs)):
                 self._fit(X, continuing, group_codes)
+            if info is not None or not continuing:
+                self.signal_info_ = info
         except BaseException:
             for name in _INPUT_ATTRIBUTES:
                 vars(self).pop(name, None)

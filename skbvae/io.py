@@ -38,6 +38,7 @@ import json
 import math
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import sklearn
@@ -53,6 +54,7 @@ from skorch.history import History
 from . import __version__
 from ._device import resolve_device
 from ._history import history_frame
+from ._signal_info import signal_info
 from ._training import build_net
 from ._transformer import BetaVAETransformer
 
@@ -160,6 +162,7 @@ def _model_bytes(estimator):
                 "max_epochs": int(net.max_epochs), "capacity_steps": int(net.criterion_.capacity_steps),
                 "shuffle_seed": int(net.shuffle_seed), "optimizer_steps": int(net.optimizer_steps_)},
         "history": list(net.history),
+        "signal_info": getattr(estimator, "signal_info_", None),
     }
     weights = {name: tensor.detach().cpu().contiguous() for name, tensor in module.state_dict().items()}
     buffer = _bytes_io.BytesIO()
@@ -428,6 +431,8 @@ def _load_model(path, members, device):
         estimator.feature_names_in_ = np.asarray(meta["feature_names_in"], dtype=object)
     estimator._n_features_out = estimator.n_components_
     estimator.history_ = history_frame(net.history)
+    # Files of earlier releases have none; a malformed one is dropped, as fit drops it.
+    estimator.signal_info_ = signal_info(SimpleNamespace(attrs={"signal": meta.get("signal_info")}))
     return estimator
 
 

@@ -7,6 +7,8 @@ works without it (``pip install skbvae[plot]`` adds it).
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
+from ._signal_info import time_axis, value_label
+
 
 def _pyplot():
     try:
@@ -78,22 +80,29 @@ def _grid_axes(n_panels, axes, n_cols, panel_size=(2.6, 2.0)):
 
 
 def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_cols=5, axes=None,
-                   cmap="coolwarm", time=None, band="auto", cumulative=False, xlabel=None, ylabel=None,
-                   labels=None):
+                   cmap="coolwarm", time=None, fs=None, start=None, units=None, band="auto", cumulative=False,
+                   xlabel=None, ylabel=None, labels=None):
     """The latent traversal figure: one panel per latent, decoded as it moves.
 
-    Each panel shows the input signal in black and the decoded signal while one
-    latent goes over ``values`` (−3 to 3 prior standard deviations by default)
-    in a colour ramp, the other latents staying at the input's code. Panel
-    titles give the latent's index and its KL divergence (nats): latents with
-    KL near 0 are unused and decode to the same curve.
+    Each panel shows the input signal dashed and the decoded signal while one
+    latent goes over ``values`` (−3 to 3 standard deviations by default) in a
+    colour ramp, the other latents staying at the input's code. Without a
+    rotation (``rotation=None``) panel titles give the latent's index and its
+    KL divergence (nats): latents with KL near 0 are unused and decode to the
+    same curve. With a rotation (the default, ``"ica"``) every panel is an
+    active component, "component k", numbered by how much of the signal it
+    moves (0 the most); the x axis is in seconds from R and the y axis in the
+    signal's units when the estimator knows them (``signal_info_``, from
+    ``load_wfdb_heartbeats(..., as_frame=True)``) or you give them (``fs``,
+    ``start``, ``units``).
 
     Parameters
     ----------
     estimator : BetaVAETransformer or Pipeline
         A fitted β-VAE, or a pipeline containing one.
     x : array-like of shape (n_features,) or (1, n_features)
-        One signal, in the units the model was fitted in.
+        One signal, in the units the model was fitted in (one row of ``X``:
+        ``X[0]``).
     latents : sequence of int, default=None
         Latents to show; None means all.
     values : array-like, default=None
@@ -108,8 +117,18 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     cmap : str, default="coolwarm"
         Colour ramp for the latent values.
     time : array-like of shape (n_features,), default=None
-        x-axis values (e.g. seconds); sample indices when None. With
-        several channels (``n_channels``), of the length of one channel.
+        x-axis values; when None, seconds from ``fs`` and ``start`` or, without
+        a rate, sample indices. With several channels (``n_channels``), of the
+        length of one channel.
+    fs : float, default=None
+        Sampling rate of the signal (Hz); None takes the estimator's
+        ``signal_info_`` when it has one.
+    start : float, default=None
+        Time of the first sample from the R peak, in seconds (the loader's
+        default window starts 0.25 s before R: -0.25); None takes
+        ``signal_info_``'s when ``fs`` is its rate, else the axis is "time (s)".
+    units : str, default=None
+        The signal's units for the y label ("mV"); None takes ``signal_info_``'s.
     band : bool or "auto", default="auto"
         Shade mean ± 2 standard deviations of p(x|z) around each decoded
         curve (``traverse(..., return_std=True)``). "auto" shades when the
@@ -122,8 +141,9 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
         the band becomes that of the path (standard deviations add in
         quadrature along it), so a volatility latent shows paths fanning out.
     xlabel, ylabel : str, default=None
-        Axis labels for the whole figure; None means "time (samples)" when
-        ``time`` is None (else "time") and "signal", or "cumulative signal".
+        Axis labels for the whole figure; None means "time from R (s)",
+        "time (s)" or "time (samples)" as known, and "signal (units)" or
+        "cumulative signal".
     labels : dict of {int: str}, default=None
         Text added under a latent's panel title, keyed by latent (output
         column): the factor it follows, say, from
@@ -152,7 +172,7 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     """
     plt = _pyplot()
     vae = _fitted_vae(estimator)
-    x = np.asarray(x, dtype=float).reshape(1, -1)
+    x = _one_signal(vae, x)
     if latents is None:
         latents = np.arange(vae.n_components_)
     latents = np.asarray(latents)
@@ -169,7 +189,8 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
         curves, signal = np.cumsum(curves, axis=-1), np.cumsum(signal)
         std = np.sqrt(np.cumsum(std**2, axis=-1))
     n_channels = getattr(vae, "n_channels", 1)
-    t = np.arange(x.shape[1] // n_channels) if time is None else np.asarray(time)
+    info = getattr(vae, "signal_info_", None)
+    t, time_label = time_axis(x.shape[1] // n_channels, time=time, fs=fs, start=start, info=info)
     colours = plt.get_cmap(cmap)(np.linspace(0, 1, len(values)))
     if n_channels > 1:
         fig, panels = _grid_axes(n_channels * len(latents), axes, len(latents))
@@ -189,8 +210,8 @@ def plot_traversal(estimator, x, *, latents=None, values=None, order="kl", n_col
     fig.colorbar(plt.cm.ScalarMappable(norm=norm, cmap=cmap), ax=list(panels[:n_channels * len(latents)]),
                  label="latent value", shrink=0.8)
     if axes is None:
-        fig.supxlabel(xlabel or ("time (samples)" if time is None else "time"), fontsize=9)
-        fig.supylabel(ylabel or ("cumulative signal" if cumulative else "signal"), fontsize=9)
+        fig.supxlabel(xlabel or time_label, fontsize=9)
+        fig.supylabel(ylabel or value_label(units, info, cumulative), fontsize=9)
         kind = "component" if getattr(vae, "rotation_", None) is not None else "latent"
         fig.suptitle(f"Latent traversals: each panel moves one {kind} from {values.min():g} to {values.max():g} "
                      "(input dashed)", fontsize=10)
@@ -220,8 +241,21 @@ def _by_information(vae, outputs):
 
 def _output_label(vae, j):
     if getattr(vae, "rotation_", None) is not None:
-        return f"z{j} ({vae.rotation})"
+        return f"component {j}"
     return f"z{j}  KL={vae.kl_per_latent_[j]:.2f}"
+
+
+def _one_signal(vae, x):
+    """``x`` as one row of ``n_features_in_`` samples, or an error that says what was given."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 2 and x.shape[0] != 1:
+        raise ValueError(
+            f"x must be one signal (one row of X, e.g. X[0]); got {x.shape[0]} rows of {x.shape[1]} samples. "
+            "The figure shows one signal's traversals; call it once per signal.")
+    if x.ndim > 2 or x.size != vae.n_features_in_:
+        raise ValueError(f"x must be one signal of {vae.n_features_in_} samples (n_features_in_); got an "
+                         f"array of shape {x.shape}.")
+    return x.reshape(1, -1)
 
 
 def plot_latent_kl(estimator, *, ax=None, threshold=0.01):
@@ -282,7 +316,8 @@ def plot_history(estimator, *, axes=None):
     return loss_ax.figure
 
 
-def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time=None, xlabel=None, ylabel=None):
+def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time=None, fs=None, start=None,
+                         units=None, xlabel=None, ylabel=None):
     """Signals (black) over their reconstructions ``inverse_transform(transform(X))``.
 
     Parameters
@@ -294,10 +329,14 @@ def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time
     n_cols : int, default=3
     axes : array of matplotlib Axes, default=None
     time : array-like of shape (n_features,), default=None
-        x-axis values (of one channel's length); sample indices when None.
+        x-axis values (of one channel's length); when None, seconds from
+        ``fs`` and ``start`` or sample indices (see :func:`plot_traversal`).
+    fs, start, units : float, float, str, default=None
+        Sampling rate (Hz), time of the first sample from R (s) and the
+        signal's units; None takes the estimator's ``signal_info_``.
     xlabel, ylabel : str, default=None
-        Axis labels for the whole figure; None means "time (samples)" when
-        ``time`` is None (else "time") and "signal".
+        Axis labels for the whole figure; None means the time axis's and
+        "signal (units)".
 
     Returns
     -------
@@ -308,7 +347,8 @@ def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time
     X = np.asarray(X, dtype=float)[:n_signals]
     reconstruction = vae.inverse_transform(vae.transform(_as_input(vae, X)))
     n_channels = getattr(vae, "n_channels", 1)
-    t = np.arange(X.shape[1] // n_channels) if time is None else np.asarray(time)
+    info = getattr(vae, "signal_info_", None)
+    t, time_label = time_axis(X.shape[1] // n_channels, time=time, fs=fs, start=start, info=info)
     if n_channels > 1:  # one row per channel, one column per signal
         fig, panels = _grid_axes(n_channels * len(X), axes, len(X), panel_size=(3.2, 2.0))
         panels = panels[:n_channels * len(X)].reshape(n_channels, len(X))
@@ -322,8 +362,8 @@ def plot_reconstructions(estimator, X, *, n_signals=6, n_cols=3, axes=None, time
         _draw_reconstructions(panels, X, reconstruction, t)
     panels[0].legend(fontsize=7)
     if axes is None:
-        fig.supxlabel(xlabel or ("time (samples)" if time is None else "time"), fontsize=9)
-        fig.supylabel(ylabel or "signal", fontsize=9)
+        fig.supxlabel(xlabel or time_label, fontsize=9)
+        fig.supylabel(ylabel or value_label(units, info), fontsize=9)
         fig.suptitle("Signals and their reconstructions, inverse_transform(transform(X))", fontsize=10)
     return fig
 

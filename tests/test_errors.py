@@ -178,3 +178,39 @@ def test_errors_name_ragged_rows_and_text_columns(beats):
     vae = BetaVAETransformer(**FAST).fit(frame.drop(columns="patient"))
     with pytest.raises(ValueError, match="not numbers: 'patient'"):
         vae.transform(frame)
+
+
+def test_warnings_point_at_the_users_line(beats):
+    import warnings
+
+    from sklearn.pipeline import make_pipeline
+
+    X = beats[0][:300]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        # Through scikit-learn's Pipeline and fit wrapper: a ramp longer than the run ...
+        make_pipeline(BetaVAETransformer(**{**FAST, "max_epochs": 3}, beta=4.0, capacity=25.0,
+                                         capacity_steps=1000)).fit(X)
+        # ... and i.i.d. beats cut into groups of ten, which say little.
+        BetaVAETransformer(**FAST).fit(X, groups=np.arange(len(X)) // 10)
+    said = [w for w in caught if "capacity=" in str(w.message) or str(w.message).startswith("groups:")]
+    assert len(said) == 2, [str(w.message) for w in caught]
+    assert all(w.filename == __file__ for w in said), [(w.filename, w.lineno) for w in said]
+
+
+def test_the_groups_warning_does_not_tell_a_user_with_records_to_use_records(beats):
+    with pytest.warns(UserWarning, match="groups: only") as record:
+        BetaVAETransformer(**FAST).fit(beats[0][:300], groups=np.arange(300) // 10)
+    message = str(record[0].message)
+    assert "records, patients" not in message and "Compare with a fit without groups" in message
+
+
+def test_a_file_that_is_not_a_record_is_named_for_what_it_is(tmp_path):
+    from skbvae import RecordError
+    from skbvae.datasets import load_wfdb_heartbeats
+
+    (tmp_path / "weather.csv").write_text("day,temperature\n1,20\n")
+    with pytest.raises(RecordError, match=r"weather.csv: this file is not a WFDB record.*load_ptbdb_csv"):
+        load_wfdb_heartbeats(tmp_path / "weather.csv")
+    with pytest.raises(FileNotFoundError, match="no such WFDB record"):
+        load_wfdb_heartbeats(tmp_path / "nothing")

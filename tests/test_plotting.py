@@ -125,3 +125,57 @@ def test_traversal_labels_go_under_the_panel_titles(vae, beats):
     fig = plot_traversal(vae, beats[0][0], latents=[0, 1], order="index", labels={1: "heart_rate |ρ| 0.9"})
     assert fig.axes[1].get_title().endswith("\nheart_rate |ρ| 0.9")
     assert "\n" not in fig.axes[0].get_title()
+
+
+# ------------------------------------------------------------------ axes with units
+def _loaded_frame(tmp_path):
+    """Beats of a written WFDB record, as the loader's DataFrame (as_frame=True)."""
+    import warnings
+
+    import wfdb
+
+    from skbvae.datasets import load_wfdb_heartbeats, make_ecg
+
+    ecg, _ = make_ecg(60.0, fs=250, random_state=0)
+    wfdb.wrsamp("rec", fs=250, units=["mV"], sig_name=["II"], p_signal=ecg[:, None], fmt=["16"], adc_gain=[1000.0],
+                baseline=[0], write_dir=str(tmp_path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_wfdb_heartbeats(tmp_path / "rec", as_frame=True)[0]
+
+
+def test_a_model_fitted_on_the_loaders_frame_draws_seconds_from_r_and_mv(tmp_path):
+    X = _loaded_frame(tmp_path)
+    assert X.attrs["signal"] == {"fs": 125.0, "start": -0.25, "units": "mV"}
+    vae = BetaVAETransformer(**{**FAST, "rotation": "ica"}).fit(X)
+    assert vae.signal_info_ == {"fs": 125.0, "start": -0.25, "units": "mV"}
+    fig = plot_traversal(vae, X.iloc[0])
+    assert fig._supxlabel.get_text() == "time from R (s)" and fig._supylabel.get_text() == "signal (mV)"
+    x_values = fig.axes[0].lines[0].get_xdata()
+    assert x_values[0] == pytest.approx(-0.25) and x_values[-1] == pytest.approx(-0.25 + 186 / 125)
+    assert fig.axes[0].get_title().startswith("component 0")  # not "z0 (ica)"
+    fig = plot_reconstructions(vae, X.iloc[:3])
+    assert fig._supxlabel.get_text() == "time from R (s)" and fig._supylabel.get_text() == "signal (mV)"
+    # Arrays carry no units: the estimator says none, and the caller can.
+    plain = BetaVAETransformer(**FAST).fit(X.to_numpy())
+    assert plain.signal_info_ is None
+    fig = plot_traversal(plain, X.to_numpy()[0])
+    assert fig._supxlabel.get_text() == "time (samples)" and fig._supylabel.get_text() == "signal"
+    fig = plot_traversal(plain, X.to_numpy()[0], fs=125, start=-0.25, units="mV")
+    assert fig._supxlabel.get_text() == "time from R (s)" and fig._supylabel.get_text() == "signal (mV)"
+    assert plot_traversal(plain, X.to_numpy()[0], fs=125)._supxlabel.get_text() == "time (s)"
+
+
+def test_signal_info_survives_model_files(tmp_path):
+    from skbvae import io
+
+    X = _loaded_frame(tmp_path)
+    vae = BetaVAETransformer(**FAST).fit(X)
+    assert io.load(io.dump(vae, tmp_path / "m.skbvae")).signal_info_ == vae.signal_info_
+
+
+def test_traversal_of_several_signals_says_to_pass_one(vae, beats):
+    with pytest.raises(ValueError, match=r"x must be one signal \(one row of X, e.g. X\[0\]\); got 3 rows"):
+        plot_traversal(vae, beats[0][:3])
+    with pytest.raises(ValueError, match="one signal of 187 samples"):
+        plot_traversal(vae, beats[0][0][:100])

@@ -88,6 +88,12 @@ def record_paths(path):
         raise FileNotFoundError(f"{path}: no WFDB header (.hea) files and no RECORDS file in this folder.")
     if path.suffix.lower() in _RECORD_FILE_SUFFIXES:
         raise FileNotFoundError(f"{path}: no such WFDB record ({path.with_suffix('.hea')} not found).")
+    if path.is_file():
+        hint = {".csv": " A CSV of beats in the Kaggle layout reads with load_ptbdb_csv; minute prices with "
+                        "load_price_windows."}.get(path.suffix.lower(), "")
+        raise RecordError(f"{path}: this file is not a WFDB record, which is a header ({path.stem}.hea) with its "
+                          f"signal files (.dat or .mat), and no header {path.stem}.hea lies beside it.{hint}",
+                          record=path)
     raise FileNotFoundError(f"{path}: no such WFDB record ({path}.hea) or folder.")
 
 

@@ -175,7 +175,7 @@ def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rat
         measured = measure_beat_features(np.where(missing, np.nan, first), fs_lead, peaks[selected])
         for name in measured.columns.drop("heart_rate"):
             meta[name] = measured[name].to_numpy()
-    return beats, meta, notices
+    return beats, meta, notices, units
 
 
 def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(0.25, 1.25),
@@ -258,6 +258,10 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         Return ``X`` as a DataFrame whose columns name lead and sample
         (``ii_t042``: lead ii, sample 42 of the beat), which a fitted
         estimator keeps as ``feature_names_in_`` (plots then label leads).
+        Its ``attrs["signal"]`` holds the beats' rate (``fs``), the time of
+        their first sample from R (``start``, s) and their units; an
+        estimator fitted on it keeps them as ``signal_info_``, and the
+        plots of :mod:`skbvae.plotting` then draw seconds from R and mV.
 
     Returns
     -------
@@ -347,16 +351,24 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         if isinstance(result, RecordError):
             warnings.warn(f"skipped {result}", RuntimeWarning, stacklevel=2)
             continue
-        beats, meta, notices = result
+        beats, meta, notices, units = result
         for notice in notices:
             warnings.warn(notice, RuntimeWarning, stacklevel=2)
-        loaded.append((beats, meta))
+        loaded.append((beats, meta, units))
     if not loaded:
         raise RecordError(f"{path}: none of its {len(records)} record(s) gave a heartbeat (see the warnings).")
-    X = np.concatenate([beats for beats, _ in loaded])
-    meta = pd.concat([m for _, m in loaded], ignore_index=True)
+    X = np.concatenate([beats for beats, _, _ in loaded])
+    meta = pd.concat([m for _, m, _ in loaded], ignore_index=True)
     if as_frame:
         names = [re.sub(r"\W+", "_", name.strip().lower()) for name in meta["lead"].iloc[0].split(",")]
         length = X.shape[1] // len(names)
         X = pd.DataFrame(X, columns=[f"{name}_t{k:03d}" for name in names for k in range(length)])
+        # What plots need to draw seconds from R and the signal's units; a
+        # BetaVAETransformer fitted on this frame keeps it (signal_info_).
+        units = {tuple(u) for _, _, u in loaded}
+        kachuee = layout == "kachuee"
+        X.attrs["signal"] = {"fs": float(_KACHUEE["fs"] if kachuee else fs),
+                             "start": 0.0 if kachuee else -float(window[0]),
+                             "units": "scaled to [0, 1]" if kachuee else
+                             (", ".join(next(iter(units))) if len(units) == 1 else None)}
     return X, meta
