@@ -1,14 +1,20 @@
-"""What a user sees while a β-VAE trains: the epoch table, a progress bar, warnings when the cores are shared.
+"""What a user sees while a β-VAE trains: progress over epochs, the epoch table, warnings when the cores are shared.
 
-Built on skorch's callbacks (``PrintLog``, ``ProgressBar``) rather than
-written again; this module only adapts them to the estimator's vocabulary.
+``verbose=1`` is one progress bar over the epochs (tqdm, which skorch's own
+``ProgressBar`` uses) on a terminal, and a line every
+:data:`LOG_INTERVAL_S` seconds elsewhere (a log file, CI, a notebook's
+captured output); ``verbose=2`` prints skorch's per-epoch table
+(``PrintLog``) with the estimator's column names instead. Built on skorch's
+callbacks and tqdm rather than written again.
 """
 
 import statistics
+import sys
 import time
 
 import torch
 from skorch.callbacks import Callback, PrintLog
+from tqdm import tqdm
 
 from ._threads import competing_tasks, cores_short
 from ._warnings import warn_user
@@ -24,6 +30,82 @@ _MIN_SLOW_SECONDS = 1.0
 #: seconds apart at least, from the first optimizer steps on.
 _CORE_CHECKS = 5
 _CORE_CHECK_SPACING = 0.05
+
+
+#: With ``verbose=1`` outside a terminal, a progress line at most this often (s).
+LOG_INTERVAL_S = 10.0
+
+
+def stderr_is_terminal():
+    """Whether a progress bar would be seen: standard error is an interactive terminal."""
+    isatty = getattr(sys.stderr, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def _duration(seconds):
+    seconds = int(round(seconds))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+class EpochProgress(Callback):
+    """Epochs done out of the total, time left and the loss, as one bar or as a line every few seconds.
+
+    On a terminal, a tqdm bar over the epochs of this call to ``fit`` (its
+    postfix: the epoch's loss and KL). Elsewhere a line on standard error at
+    most every ``interval`` seconds, and one at the end, so a 5-minute fit
+    writes about 30 lines to a log rather than one per epoch or a redrawn
+    bar.
+
+    Parameters
+    ----------
+    name : str
+        Prefix of each line (the estimator's class name).
+    bar : bool or None, default=None
+        Draw a bar (True) or write lines (False); None decides by whether
+        standard error is a terminal.
+    interval : float or None, default=None
+        Seconds between lines outside a terminal; None is :data:`LOG_INTERVAL_S`.
+    """
+
+    def __init__(self, name="BetaVAETransformer", bar=None, interval=None):
+        self.name = name
+        self.bar = bar
+        self.interval = interval
+
+    def on_train_begin(self, net, **kwargs):
+        self.first_epoch_ = len(net.history)  # a warm start goes on from the history it has
+        self.total_ = int(net.max_epochs)
+        self.started_ = self.last_line_ = time.perf_counter()
+        use_bar = stderr_is_terminal() if self.bar is None else self.bar
+        self.tqdm_ = tqdm(total=self.total_, unit="epoch", desc=self.name, file=sys.stderr,
+                          dynamic_ncols=True, leave=True) if use_bar else None
+
+    def on_epoch_end(self, net, **kwargs):
+        done = len(net.history) - self.first_epoch_
+        loss, kl = net.history[-1].get("train_loss"), net.history[-1].get("kl")
+        if self.tqdm_ is not None:
+            self.tqdm_.set_postfix(loss=f"{loss:.4g}", kl=f"{kl:.3g}", refresh=False)
+            self.tqdm_.update(1)
+            return
+        now = time.perf_counter()
+        interval = LOG_INTERVAL_S if self.interval is None else self.interval
+        if now - self.last_line_ >= interval and done < self.total_:
+            self.last_line_ = now
+            left = (now - self.started_) / done * (self.total_ - done)
+            print(f"{self.name}: epoch {done}/{self.total_} ({done / self.total_:.0%}), loss {loss:.4g}, "
+                  f"KL {kl:.3g} nats, {_duration(now - self.started_)} so far, about {_duration(left)} left",
+                  file=sys.stderr, flush=True)
+
+    def on_train_end(self, net, **kwargs):
+        if self.tqdm_ is not None:
+            self.tqdm_.close()
+            self.tqdm_ = None
+            return
+        done = len(net.history) - self.first_epoch_
+        stopped = "" if done >= self.total_ else f" of {self.total_} (early stopping)"
+        loss = net.history[-1].get("train_loss") if len(net.history) else float("nan")
+        print(f"{self.name}: {done} epoch(s){stopped} in {_duration(time.perf_counter() - self.started_)}, "
+              f"loss {loss:.4g}", file=sys.stderr, flush=True)
 
 
 class EpochTable(PrintLog):

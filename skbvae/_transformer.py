@@ -286,11 +286,14 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         left untouched.
 
     verbose : int, default=0
-        0 is silent; 1 shows a progress bar within each epoch (skorch's
-        ``ProgressBar``, on stderr, when stderr is a terminal: not in log
-        files or CI output) and prints a per-epoch table with the
+        0 is silent. 1 shows progress over the epochs on standard error: one
+        bar (epochs done of the total, time left, the loss and KL) on a
+        terminal, and a line every 10 s elsewhere (a log file, CI, a
+        notebook), with a last line giving the epochs run and the time;
+        FastICA stopping at its iteration limit is reported too (see
+        ``rotation``). 2 prints instead a table of every epoch with the
         column names of ``history_`` (loss, reconstruction, KL, capacity,
-        duration). Whatever the verbosity, a fit whose epochs become
+        duration) and early stopping's messages. Whatever the verbosity, a fit whose epochs become
         :data:`~skbvae._progress.SLOWDOWN_FACTOR` (5) times slower than its
         first ones warns once that another process is probably using the
         cores (and so does one with several threads, see ``n_jobs``, that

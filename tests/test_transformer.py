@@ -279,24 +279,42 @@ def test_grid_search_by_score_alone(beats):
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
-def test_verbose_prints_epoch_table(beats, capsys, monkeypatch):
-    vae = BetaVAETransformer(**{**FAST, "verbose": 1}).fit(beats[0][:100])
-    captured = capsys.readouterr()
-    header = captured.out.splitlines()[0].split()
-    # The table's columns are history_'s: "loss", not skorch's "train_loss".
-    assert header == ["epoch", "capacity", "kl", "loss", "reconstruction", "dur"]
-    assert set(header) <= set(vae.history_.columns)
-    # Outside a terminal (a log file, CI, this capture) no progress bar: the table only.
-    assert captured.err == ""
-    # On a terminal, a progress bar within each epoch (tqdm, on stderr), its length known from the start.
-    monkeypatch.setattr(_training, "_stderr_is_terminal", lambda: True)
-    BetaVAETransformer(**{**FAST, "verbose": 1}).fit(beats[0][:100])
-    captured = capsys.readouterr()
-    assert "it/s" in captured.err or "s/it" in captured.err
-    assert "/4" in captured.err  # 100 rows in batches of 32
-    BetaVAETransformer(**FAST).fit(beats[0][:100])
+def test_verbose_levels(beats, capsys, monkeypatch):
+    from skbvae import _progress
+
+    X = beats[0][:100]
+    # 0: nothing at all.
+    BetaVAETransformer(**FAST).fit(X)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+    # 1 outside a terminal (a log, CI, this capture): a line every LOG_INTERVAL_S and one at the end.
+    monkeypatch.setattr(_progress, "LOG_INTERVAL_S", 0.0)
+    BetaVAETransformer(**{**FAST, "max_epochs": 4, "verbose": 1}).fit(X)
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert captured.out == "" and len(lines) == 4, lines  # epochs 1-3 of 4, then the end
+    assert lines[0].startswith("BetaVAETransformer: epoch 1/4 (25%), loss ") and "left" in lines[0]
+    assert lines[-1].startswith("BetaVAETransformer: 4 epoch(s) in ")
+    # 1 on a terminal: one tqdm bar over the epochs, its total known from the start.
+    monkeypatch.setattr(_progress, "stderr_is_terminal", lambda: True)
+    BetaVAETransformer(**{**FAST, "max_epochs": 4, "verbose": 1}).fit(X)
+    captured = capsys.readouterr()
+    assert "4/4" in captured.err and "epoch" in captured.err and "loss=" in captured.err
+    assert captured.out == ""
+    # 2: the per-epoch table, with history_'s column names ("loss", not skorch's "train_loss").
+    vae = BetaVAETransformer(**{**FAST, "verbose": 2}).fit(X)
+    captured = capsys.readouterr()
+    header = captured.out.splitlines()[0].split()
+    assert header == ["epoch", "capacity", "kl", "loss", "reconstruction", "dur"]
+    assert set(header) <= set(vae.history_.columns)
+    assert len(captured.out.strip().splitlines()) == 2 + vae.n_iter_  # header, rule, one row per epoch
+
+
+def test_progress_with_early_stopping_says_it_stopped(beats, capsys):
+    BetaVAETransformer(**{**FAST, "max_epochs": 200, "early_stopping": True, "n_iter_no_change": 2,
+                          "tol": 1e6, "verbose": 1}).fit(beats[0][:100])
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "of 200 (early stopping)" in last, last
 
 
 def test_a_fit_whose_epochs_slow_down_says_so_once():
