@@ -3,11 +3,15 @@
 Encodes the rows with a fitted default MLP ``BetaVAETransformer`` and, in the
 same run, with a plain batched PyTorch loop over the same encoder (the
 baseline), and reports rows/s, their ratio, and the peak memory beyond the
-input and the output (the working set ``transform`` adds). On a GPU it also
-times the bare host→device copy of the input (the bound for data that starts
-in host memory).
+input and the output (the working set ``transform`` adds). The two are timed
+in alternation (``--repeats`` pairs, median and range of the ratio), at one
+thread (``n_jobs=None``, the default) and at torch's threads (``n_jobs=-1``),
+each against the plain loop at the same thread count: single timings of
+each, one after the other, read 0.98 to 1.56 on this machine as its speed
+drifted. On a GPU it also times the bare host→device copy of the input (the
+bound for data that starts in host memory).
 
-    python benchmarks/bench_transform.py [--rows 2000000] [--device cpu|cuda]
+    python benchmarks/bench_transform.py [--rows 2000000] [--repeats 5] [--device cpu|cuda]
 """
 
 import argparse
@@ -42,16 +46,30 @@ def plain_encode(encoder, X, batch, device):
     return out
 
 
+def paired_ratios(first, second, repeats):
+    """Seconds of ``first`` and ``second`` run in alternation, and their ratios, ``repeats`` times."""
+    times = []
+    for _ in range(repeats):
+        pair = []
+        for fn in (first, second):
+            start = time.perf_counter()
+            fn()
+            pair.append(time.perf_counter() - start)
+        times.append(pair)
+    times = np.array(times)
+    return times[:, 0], times[:, 1], times[:, 0] / times[:, 1]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = parser.parse_args()
     train, _ = make_heartbeats(2000, random_state=0)
     # rotation=None: the baseline below is the raw encoder (the default ICA rotation keeps the active
     # latents only and rotates them, so its codes are another array; it costs one small matmul).
-    # n_jobs=-1: the plain loop's threads (torch's), so the ratio is the estimator's overhead.
-    vae = BetaVAETransformer(max_epochs=1, rotation=None, device=args.device, n_jobs=-1, random_state=0).fit(
+    vae = BetaVAETransformer(max_epochs=1, rotation=None, device=args.device, random_state=0).fit(
         train.astype(np.float32))
     # Tile real beats up to the requested size (float32, as a user would store 2 M beats).
     X = np.resize(train.astype(np.float32), (args.rows, train.shape[1]))
@@ -68,17 +86,28 @@ def main():
     working_set = _status_bytes("VmHWM") - rss_before - Z.nbytes
     # Baseline: the same encoder applied batch by batch to already-scaled rows.
     X_scaled = ((X - vae.center_) / vae.scale_).astype(np.float32)
-    start = time.perf_counter()
-    Z_plain = plain_encode(vae.net_.module_.encoder, X_scaled, 8192, args.device)
-    plain_seconds = time.perf_counter() - start
-    np.testing.assert_allclose(Z, Z_plain, rtol=1e-3, atol=1e-3)
-
+    np.testing.assert_allclose(Z, plain_encode(vae.net_.module_.encoder, X_scaled, 8192, args.device),
+                               rtol=1e-3, atol=1e-3)
     print(f"device={args.device} torch={torch.__version__} threads={torch.get_num_threads()} "
           f"rows={args.rows} input={X.nbytes / 2**20:.0f} MiB output={Z.nbytes / 2**20:.0f} MiB")
-    print(f"skbvae transform: {seconds:.2f} s, {args.rows / seconds:,.0f} rows/s (target >= 200,000 on CPU)")
-    print(f"plain batched loop (pre-scaled input): {plain_seconds:.2f} s, {args.rows / plain_seconds:,.0f} rows/s")
-    print(f"time ratio skbvae / plain loop: {seconds / plain_seconds:.2f}")
     print(f"host peak memory beyond input and output during transform: {working_set / 2**20:.0f} MiB")
+    default_threads = torch.get_num_threads()
+    for n_jobs in (None, -1):
+        vae.set_params(n_jobs=n_jobs)
+        threads = 1 if n_jobs is None else default_threads
+
+        def plain(threads=threads):
+            torch.set_num_threads(threads)
+            try:
+                plain_encode(vae.net_.module_.encoder, X_scaled, 8192, args.device)
+            finally:
+                torch.set_num_threads(default_threads)
+
+        ours, base, ratio = paired_ratios(lambda: vae.transform(X), plain, args.repeats)
+        print(f"n_jobs={n_jobs} ({threads} thread(s)): skbvae transform {np.median(ours):.2f} s "
+              f"({args.rows / np.median(ours):,.0f} rows/s), plain loop on pre-scaled rows {np.median(base):.2f} s; "
+              f"time ratio median {np.median(ratio):.2f} (range {ratio.min():.2f}-{ratio.max():.2f}, "
+              f"{args.repeats} alternating pairs)")
     if args.device.startswith("cuda"):
         print(f"GPU peak memory allocated: {torch.cuda.max_memory_allocated() / 2**20:.0f} MiB")
         pinned = torch.from_numpy(X).pin_memory()
