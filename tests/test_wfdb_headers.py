@@ -149,3 +149,19 @@ def test_a_multi_segment_record_with_such_dates_warns_once(tmp_path):
 ])
 def test_which_record_line_fields_wfdb_can_read(fields, expected):
     assert unreadable_base_time(fields) == expected
+
+
+def test_loading_says_nothing_of_wfdbs_own_pandas_deprecations(tmp_path):
+    # wfdb 4.3 calls pandas with inplace=True, which pandas 3 deprecates: visible under -W default,
+    # at import and in every header or annotation read, and nothing a user can act on.
+    import subprocess
+    import sys
+
+    path = _record(tmp_path, 1, "dat")
+    wfdb.wrann("rec", "atr", np.array([100, 400]), symbol=["N", "N"], write_dir=str(tmp_path))
+    code = ("import skbvae.datasets as d; import skbvae.datasets._records as r; "
+            f"r.read_record(__import__('pathlib').Path({str(path)!r})); r.annotated_peaks(__import__('pathlib').Path("
+            f"{str(path)!r}), 300.0, 300.0)")
+    result = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "Warning" not in result.stderr, result.stderr[-2000:]

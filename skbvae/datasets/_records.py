@@ -34,8 +34,27 @@ import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
+import warnings
+
 import numpy as np
-import wfdb
+
+
+@contextlib.contextmanager
+def _quiet_wfdb():
+    """Silence what wfdb 4.3 makes pandas 3 say (``Pandas4Warning``: ``inplace=True`` is deprecated).
+
+    It comes from wfdb's own calls to pandas, at import and in every
+    ``rdheader``/``rdann``, and is nothing a user of skbvae can act on.
+    Shown only under ``-W default``: Python hides a ``DeprecationWarning``
+    raised outside ``__main__``.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"wfdb(\.|$)")
+        yield
+
+
+with _quiet_wfdb():
+    import wfdb
 
 from ..exceptions import RecordError
 from ._rpeaks import FS_RANGE
@@ -268,7 +287,8 @@ def read_record(record_path):
     _check_sampling_rate(record_path)
     with _readable_by_wfdb(record_path) as (readable, notice):
         try:
-            header = wfdb.rdheader(str(readable))
+            with _quiet_wfdb():
+                header = wfdb.rdheader(str(readable))
         except FileNotFoundError as exc:
             raise RecordError(f"{record_path}: missing file ({exc.filename or exc}).", record=record_path) from exc
         except Exception as exc:  # wfdb raises many types for a malformed header
@@ -279,7 +299,8 @@ def read_record(record_path):
             return record, signals, rates
         _check_signal_files(record_path, header)
         try:
-            record = wfdb.rdrecord(str(readable), smooth_frames=False)
+            with _quiet_wfdb():
+                record = wfdb.rdrecord(str(readable), smooth_frames=False)
         except FileNotFoundError as exc:
             raise RecordError(f"{record_path}: missing file ({exc.filename or exc}).", record=record_path) from exc
         except Exception as exc:  # wfdb raises many types for corrupt or truncated files
@@ -317,7 +338,8 @@ def _read_segments(record_path, header):
             segments.append((None, int(length)))
         elif int(length) == 0:  # a variable layout's header: signal names, no samples
             with _readable_by_wfdb(record_path.parent / name) as (readable, notice):
-                layout = wfdb.rdheader(str(readable))
+                with _quiet_wfdb():
+                    layout = wfdb.rdheader(str(readable))
             layout.header_notice = notice
             rates = [float(layout.fs) * spf for spf in (layout.samps_per_frame or [1] * layout.n_sig)]
             layouts.append((layout, None, rates))
@@ -393,7 +415,8 @@ def lead_index(record, record_path, lead, *, allow_non_ecg=False):
 def annotated_peaks(record_path, fs_annotation, fs_lead):
     """Beat annotations of ``record_path.atr`` as sample indices at the lead's rate."""
     try:
-        annotation = wfdb.rdann(str(record_path), "atr")
+        with _quiet_wfdb():
+            annotation = wfdb.rdann(str(record_path), "atr")
     except FileNotFoundError as exc:
         raise RecordError(f"{record_path}: annotations=True but there is no {record_path}.atr file.",
                           record=record_path) from exc
