@@ -21,6 +21,13 @@ FAST = dict(latent_dim=3, hidden_layer_sizes=(16,), max_epochs=2, batch_size=32,
 #: SKBVAE_TEST_WFDB environment variable. Tests that need them skip without them.
 SHARED_WFDB = Path(os.environ.get("SKBVAE_TEST_WFDB", Path(__file__).resolve().parents[2] / "shared" / "data" / "wfdb"))
 NO_RECORDS = "optional real WFDB records not found (set SKBVAE_TEST_WFDB, see README)"
+#: Optional many-patient data: MIT-BIH's inter-patient training records (DS1,
+#: with beat annotations) and LUDB (wave boundaries), in ``../shared/data`` or the
+#: folder named by SKBVAE_TEST_DATA. Tests that need them skip without them.
+SHARED_DATA = Path(os.environ.get("SKBVAE_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+SHARED_MITDB, SHARED_LUDB = SHARED_DATA / "mitdb", SHARED_DATA / "ludb"
+NO_MITDB = "optional MIT-BIH DS1 records not found (set SKBVAE_TEST_DATA to the folder holding mitdb/, see README)"
+NO_LUDB = "optional LUDB records not found (set SKBVAE_TEST_DATA to the folder holding ludb/, see README)"
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,8 @@ import wfdb
 from conftest import NO_RECORDS, SHARED_WFDB
 from skbvae.datasets import BEAT_SYMBOLS, detect_r_peaks, load_wfdb_heartbeats, make_ecg
 
-META_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "quality", "shape"]
+META_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "rr_pre",
+                "rr_post", "rr_local", "rr_record", "quality", "shape"]
 
 
 def write_record(folder, name, fs, *, fmt="16", leads=("ii",), duration=20.0, heart_rate=72.0,
@@ -66,7 +67,7 @@ def test_a_records_own_file_names_the_record(tmp_path):
     for name in ("rec.hea", "rec.dat"):
         X_file, meta_file = load_wfdb_heartbeats(tmp_path / name)
         np.testing.assert_array_equal(X_file, X)
-        assert meta_file["record"].iloc[0] == str(tmp_path / "rec")
+        assert meta_file["record"].iloc[0] == "rec"  # its name, not its path
     with pytest.raises(FileNotFoundError, match=r"other\.hea not found"):
         load_wfdb_heartbeats(tmp_path / "other.hea")
 

@@ -6,6 +6,7 @@ pandas DataFrame of per-row metadata or generating factors.
 """
 
 from ._artefacts import ARTEFACTS
+from ._beats import AAMI_CLASSES, cut_heartbeats
 from ._features import BEAT_FEATURES, measure_beat_features
 from ._csv import load_price_windows, load_ptbdb_csv
 from ._quality import MIN_QUALITY
@@ -14,6 +15,7 @@ from ._synthetic import HEARTBEAT_FACTORS, PRICE_FACTORS, PRICE_REPRESENTATIONS,
 from ._wfdb import BEAT_SYMBOLS, LEAD_II_NAMES, load_wfdb_heartbeats
 
 __all__ = [
+    "AAMI_CLASSES",
     "ARTEFACTS",
     "BEAT_FEATURES",
     "BEAT_SYMBOLS",
@@ -24,6 +26,7 @@ __all__ = [
     "PRICE_FACTORS",
     "PRICE_REPRESENTATIONS",
     "RHYTHMS",
+    "cut_heartbeats",
     "detect_r_peaks",
     "load_price_windows",
     "load_ptbdb_csv",

@@ -413,7 +413,11 @@ def lead_index(record, record_path, lead, *, allow_non_ecg=False):
 
 
 def annotated_peaks(record_path, fs_annotation, fs_lead):
-    """Beat annotations of ``record_path.atr`` as sample indices at the lead's rate."""
+    """Beat annotations of ``record_path.atr``: sample indices at the lead's rate, and their symbols.
+
+    Only beat annotations (:data:`BEAT_SYMBOLS`) count; rhythm changes, noise
+    and comments do not.
+    """
     try:
         with _quiet_wfdb():
             annotation = wfdb.rdann(str(record_path), "atr")
@@ -421,8 +425,9 @@ def annotated_peaks(record_path, fs_annotation, fs_lead):
         raise RecordError(f"{record_path}: annotations=True but there is no {record_path}.atr file.",
                           record=record_path) from exc
     symbols = np.asarray(annotation.symbol)
-    samples = np.asarray(annotation.sample)[np.isin(symbols, list(BEAT_SYMBOLS))]
-    return np.round(samples * fs_lead / fs_annotation).astype(int)
+    beat = np.isin(symbols, list(BEAT_SYMBOLS))
+    samples = np.asarray(annotation.sample)[beat]
+    return np.round(samples * fs_lead / fs_annotation).astype(int), symbols[beat]
 
 
 def check_lead_rate(record_path, name, rate):

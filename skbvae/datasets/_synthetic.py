@@ -223,7 +223,9 @@ _ECG_SHAPE_FACTORS = ("qrs_width", "r_amplitude", "t_amplitude", "st_shift")
 
 #: Rhythms of :func:`make_ecg`. Beat kinds use MIT-BIH's symbols: "N" normal,
 #: "V" premature ventricular, "E" ventricular escape, "R" right bundle branch block.
-RHYTHMS = ("sinus", "bigeminy", "trigeminy", "ventricular_runs", "escape", "bundle_branch_episode")
+RHYTHMS = ("sinus", "bigeminy", "trigeminy", "ventricular_runs", "escape", "bundle_branch_episode", "pauses")
+# Sinus pauses and blocks of "pauses": RR intervals of this many seconds.
+_PAUSE_S = (2.0, 6.0)
 # Seconds between the starts of ventricular runs and of escape episodes, on average.
 _EPISODE_EVERY_S = 20.0
 
@@ -266,6 +268,11 @@ def _beat_schedule(rhythm, duration, rr, rr_jitter, rng):
             kinds.append("V")
             n_since_ectopic = 0
             t += 2 * step
+            continue
+        if rhythm == "pauses" and t >= next_episode:
+            # A sinus pause or block: the next normal beat comes 2-6 s later.
+            t += rng.uniform(*_PAUSE_S)
+            next_episode = t + rng.exponential(_EPISODE_EVERY_S)
             continue
         if rhythm in ("ventricular_runs", "escape") and t >= next_episode:
             # A run of 3-8 wide beats: premature and fast (ventricular tachycardia) or, after a
@@ -341,8 +348,10 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
         ventricular escape beats, "E", of the same wide shape,
         come at 40 bpm, one episode every ~20 s); "bundle_branch_episode"
         (the middle third of the record conducts with a right bundle branch
-        block, "R": P wave, an rSR' QRS ~130 ms wide, an inverted T). The
-        kind of every beat comes back with ``return_kinds=True``.
+        block, "R": P wave, an rSR' QRS ~130 ms wide, an inverted T);
+        "pauses" (sinus rhythm with a pause or block of 2-6 s between two
+        normal beats, one every ~20 s). The kind of every beat comes back
+        with ``return_kinds=True``.
     rectangles : float, default=0.0
         Rectangular artefacts per minute (±1.7-2.5 mV for 0.2-0.6 s, added
         to the ECG, as an ICU monitor's); 40 puts one every 1.5 s.

@@ -1,28 +1,22 @@
 """Single heartbeats from WFDB records (PTB Diagnostic ECG, MIT-BIH and alike)."""
 
-import numbers
 import re
 import warnings
-from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
-from scipy.signal import resample_poly
 
 from ..exceptions import RecordError
-from ._features import measure_beat_features
-from ._quality import MIN_QUALITY, assess_lead
-from ._records import (BEAT_SYMBOLS, LEAD_II_NAMES, amplitude_floor, annotated_peaks, check_lead_rate,
-                       lead_index, read_record, record_paths)
-from ._rpeaks import detect_r_peaks, fill_missing, rr_intervals, step_free
+from ._beats import beats_frame, check_cut_options, cut_leads
+from ._quality import MIN_QUALITY
+from ._records import (BEAT_SYMBOLS, LEAD_II_NAMES, annotated_peaks, check_lead_rate, lead_index, read_record,
+                       record_paths)
 
 __all__ = ["BEAT_SYMBOLS", "LEAD_II_NAMES", "load_wfdb_heartbeats"]
 
-# Kaggle/Kachuee layout (Kachuee et al., 2018): 125 Hz, 10 s windows scaled to
-# [0, 1], beats of 1.2 × the window's median RR from R, zero-padded to 187.
-_KACHUEE = {"fs": 125.0, "length": 187, "chunk_s": 10.0, "rr_factor": 1.2}
-_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "quality", "shape"]
+_RECORD_COLUMNS = ["record", "patient", "lead", "diagnosis", "label"]
 
 
 def _read_leads(record_path, leads, allow_non_ecg):
@@ -38,44 +32,6 @@ def _read_leads(record_path, leads, allow_non_ecg):
             raise RecordError(f"{record_path}: lead {name} holds only missing (NaN) samples.", record=record_path)
     units = [(record.units[i] if record.units else "") for i in indices]
     return record, names, [signals[i] for i in indices], [rates[i] for i in indices], units
-
-
-def _describe(stretches, limit=3):
-    shown = ", ".join(f"{start:.2f}-{stop:.2f} s {reason}" for start, stop, reason in stretches[:limit])
-    return shown + (f" and {len(stretches) - limit} more" if len(stretches) > limit else "")
-
-
-def _resample(ecg, fs_from, fs_to):
-    if fs_from == fs_to:
-        return ecg
-    ratio = Fraction(fs_to / fs_from).limit_denominator(1000)
-    return resample_poly(ecg, ratio.numerator, ratio.denominator)
-
-
-def _cut_windows(ecg, peaks, before, after):
-    """Rows ``ecg[p - before : p + after]``; peaks whose window leaves the signal are dropped."""
-    keep = (peaks - before >= 0) & (peaks + after <= len(ecg))
-    offsets = np.arange(-before, after)
-    return ecg[peaks[keep, None] + offsets], keep
-
-
-def _cut_kachuee(ecg, peaks, fs):
-    """Beats in the Kachuee layout; returns rows and the kept mask over ``peaks``."""
-    chunk = int(_KACHUEE["chunk_s"] * fs)
-    length = _KACHUEE["length"]
-    rows, keep = [], np.zeros(len(peaks), dtype=bool)
-    for start in range(0, len(ecg), chunk):
-        segment = ecg[start:start + chunk]
-        inside = np.flatnonzero((peaks >= start) & (peaks < start + len(segment)))
-        if len(inside) < 2 or np.ptp(segment) == 0:
-            continue
-        segment = (segment - segment.min()) / np.ptp(segment)
-        span = int(round(_KACHUEE["rr_factor"] * np.median(np.diff(peaks[inside]))))
-        for i in inside:
-            beat = segment[peaks[i] - start:peaks[i] - start + min(span, length)]
-            rows.append(np.pad(beat, (0, length - len(beat))))
-            keep[i] = True
-    return (np.array(rows) if rows else np.empty((0, length))), keep
 
 
 def _diagnosis(comments):
@@ -98,84 +54,42 @@ def _label(diagnosis):
     return np.nan
 
 
-def _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range, min_quality,
+def _record_beats(record_path, name, leads, fs, layout, window, annotations, heart_rate_range, min_quality,
                   allow_non_ecg, features=False):
+    """Beats, metadata, notices and units of one record (``name``: how ``meta["record"]`` names it)."""
     record, lead_names, signals, rates, units = _read_leads(record_path, leads, allow_non_ecg)
-    filled = [fill_missing(signal) for signal in signals]
-    first, missing = filled[0]
-    fs_lead = rates[0]
-    floor = amplitude_floor(units[0])
-    # R peaks come from the first lead named, at its own rate; every lead is cut at the same times.
+    peaks = symbols = None
     if annotations:
-        peaks = annotated_peaks(record_path, float(record.fs), fs_lead)
-        peaks = peaks[(peaks >= 0) & (peaks < len(first))]
-    else:
-        peaks = detect_r_peaks(np.where(missing, np.nan, first), fs_lead, min_amplitude=floor)
-    where = f"{record_path}: lead {lead_names[0]}"
-    if len(peaks) < 2:
-        under = f" or a QRS under {floor:g} {units[0]}" if floor is not None else ""
-        raise RecordError(f"{where}: fewer than two beats found: no ECG in it (flat, noise{under}), or too short.",
-                          record=record_path)
-    if floor is None:  # units that are not a voltage: 2 % of the typical R amplitude
-        floor = 0.02 * np.median(np.abs(step_free(first, fs_lead)[peaks]))
-    quality, shape, unlike_median, good, dropped, stretches, masks = assess_lead(
-        first, fs_lead, peaks, missing, floor=floor, min_quality=min_quality)
-    # Annotated beats are the reference: only signal that is really gone breaks their RR intervals.
-    lost = [reason for reason in masks if not (annotations and reason == "noise")]
-    unusable = np.logical_or.reduce([masks[reason] for reason in lost])
-    if annotations:
-        good = np.ones(len(peaks), dtype=bool)  # reference beats are kept; their quality is reported
-    elif good.sum() < 2 or good.mean() < 0.5 or unlike_median > 0.5 * len(peaks):
-        raise RecordError(
-            f"{where} holds no usable ECG: {max(int((~good).sum()), unlike_median)} of "
-            f"{len(peaks)} detected beats look like noise "
-            f"(median correlation with the median beat {np.nanmedian(quality):.2f}; an ECG's is above 0.9).",
-            record=record_path)
-    notices = [record.header_notice] if getattr(record, "header_notice", None) else []
-    if not annotations and sum(dropped.values()) > 0:
-        seconds = ", ".join(f"{reason} {value:.2g} s" for reason, value in dropped.items() if value > 0)
-        lost = int((~good).sum())
-        notices.append(f"{where}: dropped {sum(dropped.values()):.3g} s without usable ECG ({seconds}; at "
-                       f"{_describe(stretches)})" + (f" and the {lost} beat(s) there." if lost else "."))
-    rr = rr_intervals(peaks, unusable) / fs_lead
-    heart_rate = 60.0 / rr
-    low, high = heart_rate_range
-    plausible = (heart_rate >= low) & (heart_rate <= high) & good
-    target_fs = _KACHUEE["fs"] if layout == "kachuee" else fs
-    before, after = int(round(window[0] * target_fs)), int(round(window[1] * target_fs))
-    cuts = []
-    for (signal, _), rate in zip(filled, rates):
-        resampled = _resample(signal, rate, target_fs)
-        peaks_target = np.round(peaks * target_fs / fs_lead).astype(int).clip(0, len(resampled) - 1)
-        if layout == "kachuee":
-            cuts.append(_cut_kachuee(resampled, peaks_target, target_fs))
-        else:
-            cuts.append(_cut_windows(resampled, peaks_target, before, after))
-    # A beat is kept when every lead could cut it (the Kachuee layout skips a
-    # lead's flat 10 s stretches); rows are channel-major:
-    # [lead 1 samples | lead 2 samples | ...].
-    kept = np.logical_and.reduce([lead_kept for _, lead_kept in cuts])
-    beats = np.concatenate([rows[kept[lead_kept]] for rows, lead_kept in cuts], axis=1)
-    beats = beats[plausible[kept]]
-    selected = kept & plausible
-    if len(beats) == 0:
-        raise RecordError(f"{where}: no complete, usable beat with a plausible heart rate ({low}-{high} bpm).",
-                          record=record_path)
+        # R peaks come from the first lead named, at its own rate; every lead is cut at the same times.
+        peaks, symbols = annotated_peaks(record_path, float(record.fs), rates[0])
+        inside = (peaks >= 0) & (peaks < len(signals[0]))
+        peaks, symbols = peaks[inside], symbols[inside]
+    beats, meta, notices = cut_leads(signals, rates, units, lead_names, peaks=peaks, symbols=symbols, fs=fs,
+                                     layout=layout, window=window, heart_rate_range=heart_rate_range,
+                                     min_quality=min_quality, features=features,
+                                     where=f"{record_path}: lead {lead_names[0]}", record=record_path)
+    if getattr(record, "header_notice", None):
+        notices.insert(0, record.header_notice)
     diagnosis = _diagnosis(record.comments)
     patient = record_path.parent.name if record_path.parent.name.lower().startswith("patient") else record_path.name
-    meta = pd.DataFrame({
-        "record": str(record_path), "patient": patient, "lead": ",".join(lead_names), "diagnosis": diagnosis,
-        "label": np.full(len(beats), _label(diagnosis)), "r_peak": peaks[selected], "fs": fs_lead,
-        "rr": rr[selected], "heart_rate": heart_rate[selected], "quality": quality[selected],
-        "shape": shape[selected],
-    }, columns=_COLUMNS)
-    if features:
-        # Measured on the continuous first lead at its own rate (not on the
-        # resampled window), missing samples as NaN; heart_rate is already there.
-        measured = measure_beat_features(np.where(missing, np.nan, first), fs_lead, peaks[selected])
-        for name in measured.columns.drop("heart_rate"):
-            meta[name] = measured[name].to_numpy()
+    for position, (column, value) in enumerate(zip(_RECORD_COLUMNS, (name, patient, ",".join(lead_names), diagnosis,
+                                                                      _label(diagnosis)))):
+        meta.insert(position, column, value)
+    meta["label"] = meta["label"].astype(float)
     return beats, meta, notices, units
+
+
+def _record_names(path, records):
+    """How ``meta["record"]`` names each record: its path from the folder or database root given, or its name."""
+    path = Path(path)
+    root = path if path.is_dir() else None
+    names = []
+    for record in records:
+        try:
+            names.append(record.relative_to(root).as_posix() if root is not None else record.name)
+        except ValueError:  # a RECORDS entry outside the root
+            names.append(str(record))
+    return names
 
 
 def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(0.25, 1.25),
@@ -190,6 +104,8 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     or the record's ``.atr`` beat annotations), drop the beats of stretches
     without usable ECG (noise, flat line, saturation, dropouts) and those with
     implausible heart rates, resample to ``fs`` and cut one row per beat.
+    :func:`~skbvae.datasets.cut_heartbeats` does the same for a signal
+    already in memory.
 
     Parameters
     ----------
@@ -219,10 +135,19 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         Seconds before and after R (``layout="window"``); beats whose window
         leaves the record are dropped.
     annotations : bool, default=False
-        Use the record's ``.atr`` beat annotations instead of detection.
+        Use the record's ``.atr`` beat annotations instead of detection: every
+        annotated beat whose window lies in the record is kept (they are the
+        reference), and ``meta`` gains each beat's annotation ``symbol`` and
+        its AAMI class ``aami`` (N, S, V, F, Q;
+        :data:`~skbvae.datasets.AAMI_CLASSES`), the labels of the
+        inter-patient benchmark (de Chazal et al., 2004).
     heart_rate_range : (float, float), default=(30, 200)
-        Beats whose instantaneous heart rate (bpm, from the RR interval to the
-        next beat) falls outside are dropped.
+        Detected beats whose instantaneous heart rate (bpm, from the RR
+        interval to the next beat) is above the range are dropped (a double
+        detection), and those below it unless the long interval is a pause:
+        at most :data:`~skbvae.datasets._beats.MAX_PAUSE_S` (6 s) after a beat
+        at a rate within the range (a sinus pause or a block), where the beat
+        before the pause is kept.
     min_quality : float, default=0.5
         Beats whose quality (correlation with the nearest of the record's
         beat shapes, the best over ±100 ms shifts; ECG beats score 0.9-1,
@@ -267,19 +192,27 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     -------
     X : ndarray or DataFrame of shape (n_beats, n_leads * n_samples)
         One heartbeat per row (all leads, channel-major).
-    meta : pandas.DataFrame of shape (n_beats, 11)
-        ``record``, ``patient`` (PTB folder name, else the record name),
+    meta : pandas.DataFrame of shape (n_beats, 15 or more)
+        ``record`` (the record's name; in a folder or database its path from
+        there, e.g. ``patient001/s0010_re``), ``patient`` (PTB folder name,
+        else the record name),
         ``lead`` (lead names as the record spells them, comma-separated
         when several), ``diagnosis`` (PTB's ``Reason for admission:``), ``label``
         (1 myocardial infarction, 0 healthy control, NaN otherwise),
         ``r_peak`` (sample index at the first lead's own rate), ``fs`` (that
         rate, Hz: ``fs × samples per frame`` of a multi-frequency record),
-        ``rr`` (s), ``heart_rate`` (bpm), ``quality`` (the beat's
+        ``rr`` (s, to the next beat; the previous one for the last), ``heart_rate``
+        (bpm, from ``rr``), the RR features of the heartbeat-classification
+        literature in seconds: ``rr_pre`` and ``rr_post`` (from the previous
+        beat and to the next; NaN at the ends and across lost signal),
+        ``rr_local`` (the mean of ``rr_pre`` over the 10 beats around) and
+        ``rr_record`` (the record's mean RR); ``quality`` (the beat's
         correlation with the nearest of the record's beat shapes) and
         ``shape`` (which shape: 0 the median beat, 1, 2, ... other shapes
         that recur in the record, such as ventricular beats, -1 a lone beat
-        of its own shape); with ``features=True`` five more columns of
-        measured beat features.
+        of its own shape); with ``annotations=True``, ``symbol`` and
+        ``aami``; with ``features=True`` five more columns of measured beat
+        features.
 
     Raises
     ------
@@ -314,25 +247,19 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     >>> beats.shape[1], int(round(meta["heart_rate"].median()))
     (187, 75)
     """
-    if layout not in ("window", "kachuee"):
-        raise ValueError(f"layout must be 'window' or 'kachuee'; got {layout!r}.")
+    check_cut_options(fs=fs, layout=layout, window=window, min_quality=min_quality,
+                      heart_rate_range=heart_rate_range)
     if errors not in ("raise", "warn"):
         raise ValueError(f"errors must be 'raise' or 'warn'; got {errors!r}.")
-    if not fs > 0:
-        raise ValueError(f"fs must be a positive sampling rate in Hz; got {fs!r}.")
-    if not (window[0] >= 0 and window[1] > 0):
-        raise ValueError(f"window must be (seconds before R >= 0, seconds after R > 0); got {window!r}.")
     leads = list(lead) if isinstance(lead, (list, tuple)) else [lead]
     if not leads:
         raise ValueError("lead must name at least one lead; got an empty list.")
     records = record_paths(path)
+    names = _record_names(path, records)
 
-    if not (isinstance(min_quality, numbers.Real) and -1 <= min_quality <= 1):
-        raise ValueError(f"min_quality must be a correlation in [-1, 1]; got {min_quality!r}.")
-
-    def load_one(record_path):
+    def load_one(record_path, name):
         try:
-            return _record_beats(record_path, leads, fs, layout, window, annotations, heart_rate_range,
+            return _record_beats(record_path, name, leads, fs, layout, window, annotations, heart_rate_range,
                                  min_quality, allow_non_ecg, features)
         except RecordError as exc:
             failure = exc
@@ -344,7 +271,7 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
             raise failure
         return failure
 
-    results = Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(load_one)(r) for r in records)
+    results = Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(load_one)(r, n) for r, n in zip(records, names))
     # Warnings are given here, not in the workers, so that they reach the caller under n_jobs too.
     loaded = []
     for result in results:
@@ -358,17 +285,12 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     if not loaded:
         raise RecordError(f"{path}: none of its {len(records)} record(s) gave a heartbeat (see the warnings).")
     X = np.concatenate([beats for beats, _, _ in loaded])
+    # Columns that only some records have (symbols of annotated beats) are NaN in the others.
     meta = pd.concat([m for _, m, _ in loaded], ignore_index=True)
     if as_frame:
-        names = [re.sub(r"\W+", "_", name.strip().lower()) for name in meta["lead"].iloc[0].split(",")]
-        length = X.shape[1] // len(names)
-        X = pd.DataFrame(X, columns=[f"{name}_t{k:03d}" for name in names for k in range(length)])
         # What plots need to draw seconds from R and the signal's units; a
         # BetaVAETransformer fitted on this frame keeps it (signal_info_).
         units = {tuple(u) for _, _, u in loaded}
-        kachuee = layout == "kachuee"
-        X.attrs["signal"] = {"fs": float(_KACHUEE["fs"] if kachuee else fs),
-                             "start": 0.0 if kachuee else -float(window[0]),
-                             "units": "scaled to [0, 1]" if kachuee else
-                             (", ".join(next(iter(units))) if len(units) == 1 else None)}
+        X = beats_frame(X, meta["lead"].iloc[0].split(","), fs=fs, window=window, layout=layout,
+                        units=", ".join(next(iter(units))) if len(units) == 1 else None)
     return X, meta
