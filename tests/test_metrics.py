@@ -247,3 +247,37 @@ def test_match_factors_names_the_followed_factor_and_skips_missing_values():
         match_factors(Z[:10], factors)
     with pytest.raises(ValueError, match="threshold"):
         match_factors(Z, factors, threshold=2)
+
+
+def test_aami_scores_against_a_confusion_matrix_by_hand():
+    from skbvae.metrics import aami_scores
+
+    # rows true N, S, V, F; columns predicted
+    counts = np.array([[80, 5, 3, 2], [2, 6, 0, 0], [1, 0, 9, 1], [0, 0, 2, 1]])
+    labels = np.array(["N", "S", "V", "F"])
+    y_true = np.repeat(np.repeat(labels, 4), counts.ravel())
+    y_pred = np.repeat(np.tile(labels, 4), counts.ravel())
+    y_true, y_pred = np.append(y_true, ["Q", "N"]), np.append(y_pred, ["N", "Q"])  # Q on either side: ignored
+    scores = aami_scores(y_true, y_pred)
+    np.testing.assert_array_equal(scores["confusion"], counts)
+    assert scores["accuracy"] == pytest.approx(96 / 112)
+    assert scores["Se_S"] == pytest.approx(6 / 8) and scores["+P_S"] == pytest.approx(6 / 11)
+    # V's positive predictivity leaves out the 2 fusion beats called V (AAMI EC57).
+    assert scores["Se_V"] == pytest.approx(9 / 11) and scores["+P_V"] == pytest.approx(9 / 12)
+    n, observed = counts.sum(), np.trace(counts) / counts.sum()
+    expected = (counts.sum(axis=0) * counts.sum(axis=1)).sum() / n**2
+    kappa = (observed - expected) / (1 - expected)
+    assert scores["kappa"] == pytest.approx(kappa)
+    assert scores["jk"] == pytest.approx(0.5 * kappa + 0.125 * (6 / 8 + 9 / 11 + 6 / 11 + 9 / 12))
+    assert scores["mean_Se"] == pytest.approx(np.mean([80 / 90, 6 / 8, 9 / 11, 1 / 3]))
+
+
+def test_aami_scores_names_bad_labels():
+    from skbvae.metrics import aami_scores
+
+    with pytest.raises(ValueError, match=r"labels must be AAMI classes .* got \['X'\]"):
+        aami_scores(["N", "X"], ["N", "N"])
+    with pytest.raises(ValueError, match="1-D and of one length"):
+        aami_scores(["N"], ["N", "N"])
+    perfect = aami_scores(list("NNSVF"), list("NNSVF"))
+    assert perfect["jk"] == pytest.approx(1.0) and perfect["kappa"] == pytest.approx(1.0)
