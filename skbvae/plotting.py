@@ -389,6 +389,9 @@ def plot_latent_vs_factor(estimator, X, factors, *, n_bins=20, max_points=2000, 
     estimator : BetaVAETransformer or Pipeline
     X : array-like of shape (n_samples, n_features)
     factors : pandas.DataFrame or array-like of shape (n_samples, n_factors)
+        NaN marks a factor not measured in that row (a PR interval without a P
+        wave): the row is left out of that factor's panel and mutual
+        information, and a warning counts such rows.
     n_bins : int, default=20
         Bins of the mutual-information estimate.
     max_points : int, default=2000
@@ -409,7 +412,8 @@ def plot_latent_vs_factor(estimator, X, factors, *, n_bins=20, max_points=2000, 
     Z = vae.transform(_as_input(vae, np.asarray(X, dtype=float)))
     names = list(factors.columns) if isinstance(factors, pd.DataFrame) else [f"factor {j}" for j in range(np.shape(factors)[1])]
     F = np.asarray(factors, dtype=float)
-    mi, _ = mutual_info_matrix(Z, F, n_bins=n_bins)
+    # Rows where a factor is NaN (a measured feature not measured) are left out for that factor; it says so.
+    mi, _ = mutual_info_matrix(Z, pd.DataFrame(F, columns=names), n_bins=n_bins)
     order = _by_information(vae, np.arange(vae.n_components_))
     subset = np.random.default_rng(random_state).permutation(len(Z))[:max_points]
     n_latents, n_factors = len(order), F.shape[1]

@@ -10,23 +10,27 @@ import wfdb
 from conftest import NO_RECORDS, SHARED_WFDB
 from skbvae.datasets import BEAT_FEATURES, load_wfdb_heartbeats, make_ecg, measure_beat_features
 
-# Mean absolute error allowed per feature at 0.01 mV noise, about twice what
-# was measured (benchmarks/README.md: 3 seeds x 250/360/500 Hz, 2 min each).
-MAE_LIMITS = {"heart_rate": 0.3, "r_amplitude": 0.02, "qrs_duration": 0.012, "st_level": 0.012,
-              "t_amplitude": 0.025, "pr_interval": 0.03}
+# Mean absolute error allowed per feature at 0.01 mV noise, about 1.5-2 times what
+# was measured (3 seeds x 250/360/500 Hz, 90 s each: QRS 8-11 ms, PR 11-12 ms).
+MAE_LIMITS = {"heart_rate": 0.3, "r_amplitude": 0.02, "qrs_duration": 0.016, "st_level": 0.012,
+              "t_amplitude": 0.025, "pr_interval": 0.025}
 
 
 def truth(factors):
-    """What each feature measures, from make_ecg's generating factors.
+    """What each feature measures, from make_ecg's generating factors (Gaussian waves).
 
-    QRS: Q onset to S end at 2σ of the Q and S waves (at ∓qrs/3, width qrs/10);
-    PR: P onset at 2σ (centre -0.16 s, width 25 ms) to Q onset at 2σ.
+    The boundaries follow the cardiologists' convention of LUDB, which the
+    delineation is measured against (benchmarks/bench_delineation.py): a QRS
+    begins and ends where its slope is a few per cent of its steepest, which
+    for Gaussian Q and S waves (at ∓qrs/3, width qrs/10) is their 3σ point; a
+    P wave begins near 60 % of its upslope's steepest, its 2σ point (centre
+    -0.16 s, width 25 ms).
     """
     return pd.DataFrame({
         "heart_rate": factors["heart_rate"], "r_amplitude": factors["r_amplitude"],
-        "qrs_duration": factors["qrs_width"] * 16 / 15, "st_level": factors["st_shift"],
+        "qrs_duration": factors["qrs_width"] * (2 / 3 + 0.6), "st_level": factors["st_shift"],
         "t_amplitude": factors["t_amplitude"],
-        "pr_interval": 0.16 + 2 * 0.025 - factors["qrs_width"] * (1 / 3 + 0.2),
+        "pr_interval": 0.16 + 2 * 0.025 - factors["qrs_width"] * (1 / 3 + 0.3),
     })
 
 

@@ -179,3 +179,12 @@ def test_traversal_of_several_signals_says_to_pass_one(vae, beats):
         plot_traversal(vae, beats[0][:3])
     with pytest.raises(ValueError, match="one signal of 187 samples"):
         plot_traversal(vae, beats[0][0][:100])
+
+
+def test_latent_vs_factor_takes_factors_with_nan(vae, beats):
+    X, factors = beats
+    gappy = factors.copy()
+    gappy.loc[: len(gappy) // 3, "st_shift"] = np.nan  # a feature measured on two thirds of the beats
+    with pytest.warns(UserWarning, match=r"st_shift 201 of 600 rows"):
+        fig = plot_latent_vs_factor(vae, X, gappy)
+    assert len(fig.axes) > 0

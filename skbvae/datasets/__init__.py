@@ -7,7 +7,7 @@ pandas DataFrame of per-row metadata or generating factors.
 
 from ._artefacts import ARTEFACTS
 from ._beats import AAMI_CLASSES, cut_heartbeats
-from ._features import BEAT_FEATURES, measure_beat_features
+from ._features import BEAT_FEATURES, delineate_beats, measure_beat_features
 from ._csv import load_price_windows, load_ptbdb_csv
 from ._quality import MIN_QUALITY
 from ._rpeaks import FS_RANGE, detect_r_peaks
@@ -27,6 +27,7 @@ __all__ = [
     "PRICE_REPRESENTATIONS",
     "RHYTHMS",
     "cut_heartbeats",
+    "delineate_beats",
     "detect_r_peaks",
     "load_price_windows",
     "load_ptbdb_csv",

@@ -33,14 +33,17 @@ def _sigmoid(x):
     return 0.5 * (1.0 + np.tanh(0.5 * x))
 
 
-def _one_beat(t, f):
-    """Noise-free beat with R at t = 0; ``f`` holds factor columns shaped (n, 1)."""
+def _one_beat(t, f, p_delay=0.0):
+    """Noise-free beat with R at t = 0; ``f`` holds factor columns shaped (n, 1).
+
+    ``p_delay``: seconds the P wave comes earlier than :data:`_P_WAVE` places it.
+    """
     rr = 60.0 / f["heart_rate"]
     qrs = f["qrs_width"]
     r = f["r_amplitude"]
     # Bazett: the QT interval, hence the T wave's position and width, scales with √RR.
     t_centre, t_width = 0.30 * np.sqrt(rr), 0.05 * np.sqrt(rr)
-    beat = _P_WAVE[2] * _gauss(t, _P_WAVE[0], _P_WAVE[1])
+    beat = _P_WAVE[2] * _gauss(t, _P_WAVE[0] - p_delay, _P_WAVE[1])
     beat = beat - 0.15 * r * _gauss(t, -qrs / 3, qrs / 10)
     beat = beat + r * _gauss(t, 0.0, qrs / 7)
     beat = beat - 0.25 * r * _gauss(t, qrs / 3, qrs / 10)
@@ -243,9 +246,9 @@ def _wide_beat(t, r_amplitude):
     return beat + 0.35 * _gauss(t, 0.30, 0.07)
 
 
-def _right_bundle_branch_beat(t, r_amplitude):
+def _right_bundle_branch_beat(t, r_amplitude, p_delay=0.0):
     """A right bundle branch block beat with R at t = 0: P wave, rSR' QRS ~130 ms wide, inverted T."""
-    beat = _P_WAVE[2] * _gauss(t, _P_WAVE[0], _P_WAVE[1])
+    beat = _P_WAVE[2] * _gauss(t, _P_WAVE[0] - p_delay, _P_WAVE[1])
     beat = beat + 0.8 * r_amplitude * _gauss(t, 0.0, 0.012)
     beat = beat - 0.4 * r_amplitude * _gauss(t, 0.035, 0.012)
     beat = beat + 0.7 * r_amplitude * _gauss(t, 0.075, 0.02)
@@ -296,8 +299,8 @@ def _beat_schedule(rhythm, duration, rr, rr_jitter, rng):
 
 def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=0.01, amplitude=1.0,
              t_amplitude=None, factor_spread=0.0, rhythm="sinus", rectangles=0.0, baseline_jumps=0.0,
-             noise_bursts=0.0, dropouts=0.0, random_state=None, return_events=False, return_factors=False,
-             return_kinds=False):
+             noise_bursts=0.0, dropouts=0.0, p_delay=0.0, random_state=None, return_events=False,
+             return_factors=False, return_kinds=False):
     """A continuous single-lead ECG with known R-peak positions, for detector tests and fixtures.
 
     Beats have the shape of :func:`make_heartbeats` at its default-range
@@ -362,6 +365,10 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
         deviation) in which no ECG can be read.
     dropouts : float, default=0.0
         Dropouts per minute: 0.5-3 s where the signal is held at 0 mV.
+    p_delay : float, default=0.0
+        Seconds the P wave comes earlier than normal (its centre 0.16 s before
+        R): 0.12 lengthens the PR interval from ~0.15 s to ~0.27 s, a
+        first-degree AV block.
     random_state : int, RandomState instance or None, default=None
     return_events : bool, default=False
         Also return the table of artefacts.
@@ -415,6 +422,8 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
             raise ValueError(f"{name} must be a rate in events per minute (>= 0); got {rate!r}.")
     if rhythm not in RHYTHMS:
         raise ValueError(f"rhythm must be one of {list(RHYTHMS)}; got {rhythm!r}.")
+    if not (isinstance(p_delay, numbers.Real) and 0 <= p_delay <= 0.3):
+        raise ValueError(f"p_delay must be seconds in [0, 0.3]; got {p_delay!r}.")
     rng = check_random_state(random_state)
     rr = 60.0 / heart_rate
     if rhythm == "sinus":  # drawn as before, so sinus records are unchanged for every seed
@@ -441,9 +450,9 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     for i, (r_time, r) in enumerate(zip(r_times, r_peaks)):
         lo, hi = max(0, r - support), min(n, r + support)
         if kinds[i] == "N":
-            ecg[lo:hi] += _one_beat(t[lo:hi] - r_time, {name: values[i] for name, values in shape.items()})
+            ecg[lo:hi] += _one_beat(t[lo:hi] - r_time, {name: values[i] for name, values in shape.items()}, p_delay)
         elif kinds[i] == "R":
-            ecg[lo:hi] += _right_bundle_branch_beat(t[lo:hi] - r_time, shape["r_amplitude"][i])
+            ecg[lo:hi] += _right_bundle_branch_beat(t[lo:hi] - r_time, shape["r_amplitude"][i], p_delay)
         else:  # "V" and "E"
             ecg[lo:hi] += _wide_beat(t[lo:hi] - r_time, shape["r_amplitude"][i])
     ecg += noise * rng.standard_normal(n)

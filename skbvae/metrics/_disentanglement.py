@@ -14,17 +14,36 @@ from sklearn.model_selection import cross_val_score, train_test_split
 from sklearn.svm import LinearSVC
 from sklearn.utils import check_array, check_consistent_length, check_random_state
 
+from .._warnings import warn_user
+
 
 def _check_codes_and_factors(Z, factors):
+    """Codes and factors as arrays, and the rows where each factor is known.
+
+    Factors may hold NaN: a measured beat feature that could not be measured
+    (:func:`~skbvae.datasets.measure_beat_features`: no P wave, a flat T).
+    Each factor is then scored on the rows where it is known, and a warning
+    says how many rows each factor lost.
+    """
     Z = check_array(Z, input_name="Z")
+    names = None
     if isinstance(factors, pd.Series):
         factors = factors.to_frame()
-    F = check_array(factors, input_name="factors", ensure_2d=False)
+    if isinstance(factors, pd.DataFrame):
+        names = [str(name) for name in factors.columns]
+    F = check_array(factors, input_name="factors", ensure_2d=False, ensure_all_finite="allow-nan")
     F = F.reshape(len(F), -1)
     check_consistent_length(Z, F)
     if len(Z) < 2:
         raise ValueError("Z and factors need at least 2 samples.")
-    return Z, F
+    known = ~np.isnan(F)
+    if not known.all():
+        names = names or [f"factor {j}" for j in range(F.shape[1])]
+        lost = ", ".join(f"{name} {int((~column).sum())}" for name, column in zip(names, known.T) if not column.all())
+        warn_user(f"factors: NaN in some rows ({lost} of {len(F)} rows): each factor is scored on the rows "
+                  "where it is known (a measured feature that could not be measured, such as a PR interval "
+                  "without a P wave).", UserWarning)
+    return Z, F, known
 
 
 #: A factor with at most this many distinct values (and each value seen twice on
@@ -44,6 +63,7 @@ def _is_discrete(F, discrete_factors):
     n_factors = F.shape[1]
     if discrete_factors is None:
         def discrete(f):
+            f = f[~np.isnan(f)]
             n_levels = len(np.unique(f))
             return n_levels <= MAX_DISCRETE_LEVELS and n_levels <= len(f) / 2
         return np.array([discrete(f) for f in F.T])
@@ -87,15 +107,23 @@ def mutual_info_matrix(Z, factors, *, n_bins=20, discrete_factors=None):
     entropy : ndarray of shape (n_factors,)
         Entropy of each (discretised) factor in nats.
     """
-    Z, F = _check_codes_and_factors(Z, factors)
+    Z, F, known = _check_codes_and_factors(Z, factors)
+    return _mutual_info(Z, F, known, n_bins, discrete_factors)
+
+
+def _mutual_info(Z, F, known, n_bins, discrete_factors):
     discrete = _is_discrete(F, discrete_factors)
-    codes = [_discretize(z, n_bins) for z in Z.T]
-    # Discrete factors as integer codes: the same mutual information, and
-    # scikit-learn (1.9) warns about float labels such as a QRS duration in seconds.
-    levels = [np.unique(f, return_inverse=True)[1] if is_discrete else _discretize(f, n_bins)
-              for f, is_discrete in zip(F.T, discrete)]
-    mi = np.array([[mutual_info_score(f, z) for f in levels] for z in codes])
-    entropy = np.array([mutual_info_score(f, f) for f in levels])
+    codes = np.column_stack([_discretize(z, n_bins) for z in Z.T])
+    mi, entropy = np.zeros((Z.shape[1], F.shape[1])), np.zeros(F.shape[1])
+    for j, (f, is_discrete) in enumerate(zip(F.T, discrete)):
+        rows = known[:, j]
+        if rows.sum() < 2:
+            continue
+        # Discrete factors as integer codes: the same mutual information, and
+        # scikit-learn (1.9) warns about float labels such as a QRS duration in seconds.
+        level = np.unique(f[rows], return_inverse=True)[1] if is_discrete else _discretize(f[rows], n_bins)
+        mi[:, j] = [mutual_info_score(level, z) for z in codes[rows].T]
+        entropy[j] = mutual_info_score(level, level)
     return mi, entropy
 
 
@@ -137,8 +165,8 @@ def mutual_info_gap(Z, factors, *, n_bins=20, discrete_factors=None, per_factor=
     >>> round(mutual_info_gap(F, F), 1)  # finite-sample bias keeps it just under 1
     1.0
     """
-    Z, F = _check_codes_and_factors(Z, factors)
-    mi, entropy = mutual_info_matrix(Z, F, n_bins=n_bins, discrete_factors=discrete_factors)
+    Z, F, known = _check_codes_and_factors(Z, factors)
+    mi, entropy = _mutual_info(Z, F, known, n_bins, discrete_factors)
     top_two = _top_two(mi)
     informative = entropy > 0
     gaps = np.full(F.shape[1], np.nan)
@@ -183,13 +211,14 @@ def sap_score(Z, factors, *, discrete_factors=None, per_factor=False):
     gaps : ndarray of shape (n_factors,)
         Only when ``per_factor=True``; NaN for constant factors.
     """
-    Z, F = _check_codes_and_factors(Z, factors)
+    Z, F, known = _check_codes_and_factors(Z, factors)
     discrete = _is_discrete(F, discrete_factors)
     scores = np.zeros((Z.shape[1], F.shape[1]))
-    constant = np.array([np.ptp(f) == 0 for f in F.T])
+    constant = np.array([rows.sum() < 2 or np.ptp(f[rows]) == 0 for f, rows in zip(F.T, known.T)])
     for j in np.flatnonzero(~constant):
-        f = _levels(F[:, j]) if discrete[j] else F[:, j]
-        for i, z in enumerate(Z.T):
+        rows = known[:, j]
+        f = _levels(F[rows, j]) if discrete[j] else F[rows, j]
+        for i, z in enumerate(Z[rows].T):
             if discrete[j]:
                 classifier = LinearSVC(C=0.01, class_weight="balanced")
                 scores[i, j] = cross_val_score(classifier, z[:, None], f, cv=2).mean()
@@ -287,7 +316,7 @@ def dci_scores(Z, factors, *, discrete_factors=None, estimator=None, test_size=0
         ``{"disentanglement": float, "completeness": float,
         "informativeness": float, "importance": ndarray (n_latents, n_factors)}``.
     """
-    Z, F = _check_codes_and_factors(Z, factors)
+    Z, F, known = _check_codes_and_factors(Z, factors)
     discrete = _is_discrete(F, discrete_factors)
     rng = check_random_state(random_state)
     seed = rng.randint(np.iinfo(np.int32).max)
@@ -295,17 +324,18 @@ def dci_scores(Z, factors, *, discrete_factors=None, estimator=None, test_size=0
     importance = np.zeros((Z.shape[1], F.shape[1]))
     informativeness = []
     for j, (f, is_discrete) in enumerate(zip(F.T, discrete)):
-        if np.ptp(f[train]) == 0:
-            continue  # a constant factor: nothing to predict, no importance
+        fit_rows, test_rows = train[known[train, j]], test[known[test, j]]
+        if len(fit_rows) < 2 or len(test_rows) < 1 or np.ptp(f[fit_rows]) == 0:
+            continue  # a constant factor (or one barely known): nothing to predict, no importance
         if estimator is not None:
             model = clone(estimator)
         elif is_discrete:
             model, f = GradientBoostingClassifier(random_state=seed), _levels(f)
         else:
             model = GradientBoostingRegressor(random_state=seed)
-        model.fit(Z[train], f[train])
+        model.fit(Z[fit_rows], f[fit_rows])
         importance[:, j] = np.abs(model.feature_importances_)
-        informativeness.append(model.score(Z[test], f[test]))
+        informativeness.append(model.score(Z[test_rows], f[test_rows]))
     disentanglement, completeness = _dci_from_importance(importance)
     return {
         "disentanglement": float(disentanglement),

@@ -1,0 +1,121 @@
+"""P, QRS and T boundaries (skbvae.datasets.delineate_beats): on make_ecg's known waves and on LUDB."""
+
+import warnings
+
+import numpy as np
+import pytest
+import wfdb
+
+from conftest import NO_LUDB, SHARED_LUDB
+from skbvae.datasets import BEAT_FEATURES, delineate_beats, make_ecg, measure_beat_features
+
+
+def test_boundaries_come_in_the_order_of_the_waves():
+    ecg, r_peaks = make_ecg(60.0, fs=360, random_state=0)
+    b = delineate_beats(ecg, 360, r_peaks)
+    inner = b.iloc[1:-1]
+    assert inner.notna().all().all()
+    order = ["p_on", "p_peak", "p_off", "qrs_on", "qrs_off", "t_peak", "t_off"]
+    assert (np.diff(inner[order].to_numpy(), axis=1) > 0).all()
+    assert ((inner["qrs_on"] < r_peaks[1:-1]) & (r_peaks[1:-1] < inner["qrs_off"])).all()
+    features, boundaries = measure_beat_features(ecg, 360, r_peaks, return_boundaries=True)
+    assert boundaries.equals(b) and list(features.columns) == list(BEAT_FEATURES)
+
+
+@pytest.mark.parametrize("p_delay", [0.0, 0.12, 0.2])
+def test_a_long_pr_is_measured_up_to_first_degree_block(p_delay):
+    # The P wave moves 120-200 ms earlier: PR from ~150 ms to ~270-350 ms (first-degree AV block).
+    ecg, r_peaks = make_ecg(60.0, fs=360, heart_rate=60, p_delay=p_delay, random_state=0)
+    pr = measure_beat_features(ecg, 360, r_peaks)["pr_interval"]
+    assert pr.notna().mean() > 0.95
+    assert pr.median() == pytest.approx(0.152 + p_delay, abs=0.012)
+
+
+def test_beats_without_a_p_wave_have_no_pr_and_wide_beats_a_wide_qrs():
+    ecg, r_peaks, kinds = make_ecg(120.0, fs=360, rhythm="ventricular_runs", random_state=0, return_kinds=True)
+    features = measure_beat_features(ecg, 360, r_peaks)
+    normal, ventricular = features[kinds == "N"], features[kinds == "V"]
+    assert normal["pr_interval"].notna().mean() > 0.95 and ventricular["pr_interval"].isna().all()
+    assert ventricular["qrs_duration"].notna().all()
+    assert ventricular["qrs_duration"].median() > max(0.14, 1.5 * normal["qrs_duration"].median())
+
+
+def test_a_bundle_branch_block_qrs_ends_after_its_second_r():
+    # rSR': r at 0, S at +35 ms, R' at +75 ms (sd 20 ms): the QRS ends after R', not at the S nadir.
+    ecg, r_peaks, kinds = make_ecg(120.0, fs=500, rhythm="bundle_branch_episode", random_state=0, return_kinds=True)
+    b = delineate_beats(ecg, 500, r_peaks)
+    block = kinds == "R"
+    after_r = (b["qrs_off"][block] - r_peaks[block]) / 500
+    assert (after_r > 0.12).mean() > 0.95  # the S nadir is at 35 ms, R' peaks at 75 ms
+    qrs = (b["qrs_off"] - b["qrs_on"]) / 500
+    assert qrs[block].median() > 0.14 and qrs[kinds == "N"].median() < 0.13
+
+
+def test_qt_follows_the_rate_and_qtc_is_named_and_computed_as_said():
+    qt = {}
+    for heart_rate in (60, 100):
+        ecg, r_peaks = make_ecg(60.0, fs=360, heart_rate=heart_rate, rr_jitter=0, random_state=0)
+        features = measure_beat_features(ecg, 360, r_peaks)
+        assert features["qt_interval"].notna().mean() > 0.95
+        rr = np.diff(r_peaks) / 360
+        np.testing.assert_allclose(features["qtc_bazett"].iloc[1:], features["qt_interval"].iloc[1:] / np.sqrt(rr))
+        np.testing.assert_allclose(features["qtc_fridericia"].iloc[1:], features["qt_interval"].iloc[1:] / np.cbrt(rr))
+        qt[heart_rate] = features["qt_interval"].median()
+    # make_ecg's T wave sits at 0.30 √RR (width 0.05 √RR): ~0.09-0.10 s earlier at 100 bpm than at 60.
+    assert 0.07 < qt[60] - qt[100] < 0.12 and 0.40 < qt[60] < 0.52
+
+
+def test_atrial_fibrillation_like_rhythm_reports_no_p_wave():
+    # Irregularly irregular RR (40 % jitter): the P waves of make_ecg's beats are still drawn, but a
+    # rhythm this irregular is read as fibrillation, whose beats have no P wave to measure.
+    ecg, r_peaks = make_ecg(60.0, fs=360, rr_jitter=0.25, random_state=0)
+    assert delineate_beats(ecg, 360, r_peaks)["p_on"].isna().mean() > 0.8
+    regular, r_regular = make_ecg(60.0, fs=360, rr_jitter=0.03, random_state=0)
+    assert delineate_beats(regular, 360, r_regular)["p_on"].notna().mean() > 0.95
+
+
+def test_several_leads_take_the_median_boundary_and_keep_what_few_leads_show_out():
+    ecg, r_peaks = make_ecg(60.0, fs=360, random_state=0)
+    noise = np.random.default_rng(0).normal(0, 0.01, len(ecg))
+    leads = np.column_stack([ecg, 0.8 * ecg + noise, 1.2 * ecg])
+    together = delineate_beats(leads, 360, r_peaks)
+    each = np.stack([delineate_beats(lead, 360, r_peaks).to_numpy() for lead in leads.T])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        np.testing.assert_allclose(together.to_numpy(), np.nanmedian(each, axis=0))
+    features = measure_beat_features(leads, 360, r_peaks)  # amplitudes from the first lead
+    np.testing.assert_allclose(features["r_amplitude"], measure_beat_features(ecg, 360, r_peaks)["r_amplitude"])
+
+
+def test_missing_samples_leave_the_waves_they_touch_unmeasured():
+    ecg, r_peaks = make_ecg(30.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
+    gappy = ecg.copy()
+    gappy[r_peaks[10] - 5:r_peaks[10] + 5] = np.nan  # inside the 11th QRS
+    b = delineate_beats(gappy, 250, r_peaks)
+    assert b.loc[10, ["qrs_on", "qrs_off", "t_peak", "t_off"]].isna().all()
+    assert b.drop(index=[0, 10, len(r_peaks) - 1])[["qrs_on", "qrs_off"]].notna().all().all()
+
+
+@pytest.mark.skipif(not SHARED_LUDB.is_dir(), reason=NO_LUDB)
+def test_ludb_lead_ii_against_the_cardiologists():
+    # 40 patients (the full 200 are in benchmarks/bench_delineation.py). Measured on these:
+    # QRS -3 +- 13 ms, PR 0 +- 13 ms, QT +6 +- 29 ms; margins for other CPUs and versions.
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from bench_delineation import reference, scores
+
+    found, truth = [], []
+    for record in range(1, 41):
+        ref = reference(SHARED_LUDB, record, "ii")
+        signal = wfdb.rdrecord(str(SHARED_LUDB / str(record)), channel_names=["ii"]).p_signal[:, 0]
+        found.append(delineate_beats(signal, 500, ref.r.to_numpy()))
+        truth.append(ref)
+    import pandas as pd
+
+    table = scores(pd.concat(found, ignore_index=True), pd.concat(truth, ignore_index=True)).set_index("quantity")
+    for interval in ("QRS", "PR", "QT"):
+        assert abs(table.loc[interval, "bias ms"]) < 10, table
+        assert table.loc[interval, "measured"] > 0.85, table
+    assert table.loc["QRS", "SD ms"] < 25 and table.loc["PR", "SD ms"] < 25 and table.loc["QT", "SD ms"] < 45, table
