@@ -1,12 +1,22 @@
 """The README's commands and quick start stay true."""
 
 import re
+import warnings
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
+USER_GUIDE = (ROOT / "docs" / "user_guide.rst").read_text()
+
+
+def _rst_python_blocks(text):
+    """The ``.. code-block:: python`` blocks of a reST text, dedented."""
+    import textwrap
+
+    blocks = re.findall(r"\.\. code-block:: python\n\n((?:(?: {4}.*)?\n)+)", text)
+    return [textwrap.dedent(block) for block in blocks]
 
 
 def _bash_blocks():
@@ -29,26 +39,27 @@ def test_quick_start_runs(monkeypatch):
     pytest.importorskip("matplotlib")
     code = re.search(r"```python\n(.*?)\n```", README, flags=re.S).group(1)
     code = code.replace("make_heartbeats(2000", "make_heartbeats(300").replace("max_epochs=20", "max_epochs=2")
-    code = code.replace("capacity_steps=100", "capacity_steps=4")  # the ramp fits 2 epochs of 2 steps
     code = code.replace("BetaVAETransformer(latent_dim=10, random_state=0)",
                         "BetaVAETransformer(latent_dim=10, max_epochs=40, random_state=0)")
     namespace = {}
-    exec(compile(code, "README.md", "exec"), namespace)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("default")  # as `python -W default` shows them
+        exec(compile(code, "README.md", "exec"), namespace)
+    assert [str(w.message) for w in caught] == []
     assert namespace["T"].shape == (3, 2, 7, 187)
     assert namespace["Z"].shape == (300, namespace["vae"].n_components_)
     assert set(namespace["search"].best_params_) == {"betavaetransformer__beta", "betavaetransformer__capacity"}
 
 
 def test_groups_example_runs():
-    blocks = re.findall(r"```python\n(.*?)\n```", README, flags=re.S)
-    code = next(block for block in blocks if "groups=records" in block)
+    code = next(block for block in _rst_python_blocks(USER_GUIDE) if "groups=records" in block)
     code = code.replace("make_heartbeats(6000, n_records=200", "make_heartbeats(240, n_records=12")
     code = code.replace("BetaVAETransformer(random_state=0)", "BetaVAETransformer(max_epochs=2, random_state=0)")
     import sklearn
 
     namespace = {}
     try:
-        exec(compile(code, "README.md", "exec"), namespace)
+        exec(compile(code, "user_guide.rst", "exec"), namespace)
     finally:
         sklearn.set_config(enable_metadata_routing=False)
     assert namespace["Z_new"].shape == (30, namespace["vae"].n_components_)
