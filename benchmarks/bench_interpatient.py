@@ -83,12 +83,18 @@ def measured(meta):
 class Representation:
     """How one row of the table turns beats into features: ``fit(train) -> transform(any)``."""
 
-    def __init__(self, name, make, relative=False, adapt_epochs=0, with_measured=False, groups=False):
+    def __init__(self, name, make, relative=False, adapt_epochs=0, with_measured=False, groups=False,
+                 input_relative=False, with_score=False):
         self.name, self.make, self.relative = name, make, relative
         self.adapt_epochs, self.with_measured, self.groups = adapt_epochs, with_measured, groups
+        self.input_relative, self.with_score = input_relative, with_score
 
     def features(self, X_train, meta_train, X_test, meta_test, seed):
         start = time.perf_counter()
+        if self.input_relative:
+            # Each beat minus its own patient's median beat (the patient's unlabelled beats, known at test).
+            X_train = X_train - per_patient_median(X_train, meta_train["record"])
+            X_test = X_test - per_patient_median(X_test, meta_test["record"])
         if self.make is None:
             train, test = np.empty((len(X_train), 0)), np.empty((len(X_test), 0))
         else:
@@ -103,6 +109,11 @@ class Representation:
                 model.set_params(warm_start=True, max_epochs=self.adapt_epochs).fit(X_test)
                 train = model.transform(X_train)
             test = model.transform(X_test)
+            if self.with_score:
+                # How unusual each beat is for the model (ELBO, nats), against its patient's median.
+                scores = [model.score_samples(X)[:, None] for X in (X_train, X_test)]
+                scores = [s - per_patient_median(s, m["record"]) for s, m in zip(scores, (meta_train, meta_test))]
+                train, test = np.hstack([train, scores[0]]), np.hstack([test, scores[1]])
         if self.relative:
             train = train - per_patient_median(train, meta_train["record"])
             test = test - per_patient_median(test, meta_test["record"])
@@ -143,6 +154,11 @@ REPRESENTATIONS = [
     Representation("codes (latent 20, rotation=None) rel. patient", _vae(latent_dim=20, rotation=None),
                    relative=True),
     Representation("codes (fixed variance, β 0.25) rel. patient", _vae(decoder_variance="fixed"), relative=True),
+    Representation("PCA(10) of beats rel. patient", _pca, input_relative=True),
+    Representation("codes of beats rel. patient", _vae(), input_relative=True),
+    Representation("codes of beats rel. patient, rotation=None", _vae(rotation=None), input_relative=True),
+    Representation("codes rel. patient + ELBO rel. patient", _vae(), relative=True, with_score=True),
+    Representation("codes of beats rel. patient + ELBO", _vae(), input_relative=True, with_score=True),
 ]
 
 

@@ -44,10 +44,14 @@ from ._scaling import _mean_and_std
 from ._warnings import warn_user
 
 #: How ``fit(X, groups=...)`` uses the groups (see the module docstring).
-GROUP_METHODS = ("prior", "pairs")
-#: The one the estimator uses; chosen by ``benchmarks/bench_groups.py``
-#: (which sets it to measure the other).
+GROUP_METHODS = ("prior", "pairs", "rotation")
+#: The one the estimator uses; chosen by ``benchmarks/bench_groups.py`` and
+#: ``benchmarks/bench_patients.py`` (which set it to measure the others).
+#: "rotation": groups act only through the ICA rotation, not in training.
 GROUP_METHOD = "prior"
+#: How far each group's prior mean is shrunk toward the overall mean (0: not at all, 1: no groups):
+#: a hierarchical prior, so that what differs between groups is not left free of the KL.
+GROUP_SHRINKAGE = 0.0
 
 #: Share of the (scaled) signal's variance between groups below which ``fit``
 #: warns that the groups say little. Measured (``benchmarks/bench_groups.py``):
@@ -168,8 +172,9 @@ class GroupPrior(nn.Module):
     latent_dim : int
     """
 
-    def __init__(self, group_sizes, latent_dim):
+    def __init__(self, group_sizes, latent_dim, shrinkage=0.0):
         super().__init__()
+        self.shrinkage = float(shrinkage)
         sizes = torch.as_tensor(np.asarray(group_sizes), dtype=torch.float32)
         self.register_buffer("sizes", sizes)
         self.register_buffer("mean", torch.zeros(len(sizes), latent_dim))
@@ -194,7 +199,12 @@ class GroupPrior(nn.Module):
         centre = (weights * self.mean).sum(dim=0)
         total = ((weights * self.second_moment).sum(dim=0) - centre.pow(2)).clamp(min=1e-8)
         variance = (self.second_moment - self.mean.pow(2)).clamp(min=_MIN_GROUP_VARIANCE * total)
-        return (self.mean - centre) / total.sqrt(), variance / total
+        means, variances = (self.mean - centre) / total.sqrt(), variance / total
+        if self.shrinkage:
+            # Each group's prior moves toward N(0, 1): its mean shrinks, its variance takes up the rest.
+            keep = 1.0 - self.shrinkage
+            means, variances = keep * means, keep * variances + self.shrinkage
+        return means, variances
 
     def kl(self, mu, logvar, groups):
         """KL(q(z|x) || p(z|g)) of each latent, in nats, shape (n, latent_dim)."""

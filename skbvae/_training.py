@@ -53,15 +53,16 @@ def resolve_capacity_steps(capacity_steps, max_epochs, n_samples, batch_size):
     return max_epochs * math.ceil(n_samples / batch_size)
 
 
-def build_net(estimator, *, n_features, n_samples, hidden, device, seed, group_sizes=None, group_method=None):
+def build_net(estimator, *, n_features, n_samples, hidden, device, seed, group_sizes=None, group_method=None,
+              group_shrinkage=0.0):
     """A new, uninitialised :class:`~skbvae._net.BetaVAENet` configured from ``estimator``'s parameters.
 
-    ``group_sizes`` (rows per group) and ``group_method`` when ``fit`` was
+    ``group_sizes`` (rows per group), ``group_method`` and ``group_shrinkage`` when ``fit`` was
     given groups (:mod:`skbvae._groups`).
     """
     group_prior = None
     if group_sizes is not None and group_method == "prior":
-        group_prior = GroupPrior(group_sizes, estimator.latent_dim)
+        group_prior = GroupPrior(group_sizes, estimator.latent_dim, shrinkage=group_shrinkage)
     batch_size = min(estimator.batch_size, n_samples)
     max_epochs = resolve_max_epochs(estimator.max_epochs, n_samples, batch_size)
     callbacks, train_split = [], None

@@ -571,7 +571,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         codes, sizes = (None, None) if group_codes is None else group_codes
         net = build_net(self, n_features=n_features, n_samples=n_samples, hidden=hidden, device=device, seed=seed,
-                        group_sizes=sizes, group_method=_groups.GROUP_METHOD)
+                        group_sizes=sizes, group_method=_groups.GROUP_METHOD,
+                        group_shrinkage=_groups.GROUP_SHRINKAGE)
         # Seed a private copy of torch's RNG: fits are reproducible under an
         # int random_state and leave the user's global torch state alone.
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []

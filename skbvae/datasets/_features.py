@@ -49,7 +49,7 @@ _WAVE_SPANS = {("p_on", "p_off"): ["p_on", "p_peak", "p_off"], ("qrs_on", "qrs_o
 
 
 def _t_window(rr):
-    """Seconds from R to the end of its T wave's window where the T end is not found: min(0.6 RR, 0.6 √RR)."""
+    """Seconds from R to the end of its T wave's window: min(0.6 RR, 0.6 √RR)."""
     return min(0.6 * rr, 0.6 * np.sqrt(rr))
 
 
@@ -182,9 +182,9 @@ def measure_beat_features(ecg, fs, r_peaks, *, return_boundaries=False):
     qrs_duration    QRS onset to offset (the J point), s
     st_level        mean signal over J + 60 to J + 80 ms minus the PR baseline, mV
     t_amplitude     signed height of the T wave above the line from the ST point
-                    (J + 70 ms) to the T end (R + min(0.6 RR, 0.6 √RR) where
-                    the T end is not found), its positive lobe's height plus
-                    its negative lobe's depth (a biphasic T scores near 0), mV
+                    (J + 70 ms) to the end of the T window (R + min(0.6 RR,
+                    0.6 √RR)), its positive lobe's height plus its negative
+                    lobe's depth (a biphasic T scores near 0), mV
     pr_interval     P-wave onset to QRS onset, s; NaN without a P wave
                     (atrial fibrillation, ventricular or paced beats, noise)
     qt_interval     QRS onset to T end, s; NaN where the T end is not clear
@@ -277,7 +277,9 @@ def measure_beat_features(ecg, fs, r_peaks, *, return_boundaries=False):
     for i in np.flatnonzero(usable):
         r = peaks[i]
         rr_i = rr_beat[i] if np.isfinite(rr_beat[i]) else 0.8
-        t_end = int(round(t_off[i])) if np.isfinite(t_off[i]) else r + samples(_t_window(rr_i))
+        # The T window's end, not the delineated T end: a T end placed a little early tilts the line
+        # the height is measured from (MAE on make_ecg 26 µV against 17-20 µV with the window).
+        t_end = r + samples(_t_window(rr_i))
         if window_ok(st_point[i], t_end + 1) and t_end - st_point[i] > samples(0.06):
             segment = x[st_point[i]:t_end + 1]
             line = segment[0] + (segment[-1] - segment[0]) * np.arange(len(segment)) / (len(segment) - 1)

@@ -1,0 +1,194 @@
+"""Model selection on patients never seen: leave-patients-out on MIT-BIH DS1 and LUDB, beside synthetic sets.
+
+Each candidate ``BetaVAETransformer`` (and PCA(10) and FastICA(10) as the linear
+baselines) is fitted on some patients' beats and scored on other patients'
+beats (``GroupKFold`` by record), against the beat features measured on them
+(:func:`~skbvae.datasets.measure_beat_features`: heart rate, R amplitude, QRS
+duration, ST level, T wave, PR and QT intervals; NaN where not measured, each
+feature scored on its measured beats):
+
+- ``MIG``: mutual information gap on the held-out patients' beats pooled;
+- ``MIG/patient``: the median over held-out patients of the MIG within each
+  patient's beats (what varies beat to beat, not between patients);
+- ``DCI-D``: DCI disentanglement on the held-out beats;
+- ``ELBO``: mean held-out β = 1 ELBO per beat (nats; VAEs only);
+- ``fit s``: seconds of the fit.
+
+Every fold of every data set gives one row per model; the summary is the
+median over folds and its interquartile range, and each VAE's MIG over the
+better of PCA's and FastICA's in the same fold (median of the per-fold
+ratios).
+
+Data sets:
+
+- ``ds1``: the 22 records of MIT-BIH's DS1 (lead MLII, the annotated beats;
+  ``../shared/data/mitdb``), 5 folds of 4-5 patients held out;
+- ``ludb``: LUDB's 200 patients, lead II, 10 s each (the detected beats;
+  ``../shared/data/ludb``), 5 folds of 40 patients;
+- ``iid``: ``make_heartbeats`` (10,000 to fit, 2,000 held out), known factors;
+- ``records``: ``make_heartbeats(n_records=266)``, 200 records (30 beats each)
+  to fit, 66 held out;
+- ``records-tight``: the same with ``record_spread=(0.005, 0.12)``: records that
+  differ a lot, beats that vary little within a record (as real patients).
+
+Synthetic sets run one fold per seed (``--seeds``).
+
+    python benchmarks/bench_patients.py [--datasets ds1 ludb iid records records-tight] [--models ...]
+                                        [--folds 5] [--seeds 0 1 2] [--n-jobs 2] [--out results.csv]
+"""
+
+import argparse
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from sklearn.decomposition import PCA, FastICA
+from sklearn.model_selection import GroupKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from skbvae import BetaVAETransformer
+from skbvae.datasets import load_wfdb_heartbeats, make_heartbeats
+from skbvae.metrics import dci_scores, mutual_info_gap
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+MEASURED = ["heart_rate", "r_amplitude", "qrs_duration", "st_level", "t_amplitude", "pr_interval", "qt_interval"]
+
+#: Models: name -> (parameters of BetaVAETransformer, fit with groups?[, settings of skbvae._groups to
+#: measure a way of using them]). "PCA" and "FastICA" are the baselines.
+MODELS = {
+    "PCA(10)": None,
+    "FastICA(10)": None,
+    "defaults": ({}, False),
+    "defaults, groups": ({}, True),
+    "Gaussian heteroscedastic, β 1": ({"likelihood": "gaussian"}, False),
+    "Gaussian heteroscedastic, β 2": ({"likelihood": "gaussian", "beta": 2.0}, False),
+    "Student-t, β 2": ({"beta": 2.0}, False),
+    "fixed variance, β 0.25": ({"decoder_variance": "fixed"}, False),
+    "defaults, groups, prior shrunk 0.5": ({}, True, {"GROUP_SHRINKAGE": 0.5}),
+    "defaults, groups through the rotation only": ({}, True, {"GROUP_METHOD": "rotation"}),
+}
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def real_folds(name, folds):
+    """(X, groups, features) of a real data set, and its GroupKFold splits by record."""
+    if name == "ds1":
+        X, meta = _quiet(load_wfdb_heartbeats, SHARED / "mitdb", annotations=True, features=True, n_jobs=2)
+    else:  # ludb, lead II
+        X, meta = _quiet(load_wfdb_heartbeats, SHARED / "ludb", lead="ii", features=True, errors="warn", n_jobs=2)
+    groups = meta["record"].to_numpy()
+    splits = list(GroupKFold(folds).split(X, groups=groups))
+    return X.astype(np.float32), groups, meta[MEASURED].reset_index(drop=True), splits
+
+
+def synthetic_fold(name, seed):
+    """(X_train, groups_train, X_test, groups_test, factors_test) of a synthetic set."""
+    if name == "iid":
+        X, factors = make_heartbeats(12_000, random_state=seed)
+        groups = np.arange(len(X)) // 30  # unused: i.i.d. beats have no records
+        return X[:10_000], None, X[10_000:], groups[10_000:], factors.iloc[10_000:].reset_index(drop=True)
+    spread = {"records": {}, "records-tight": {"record_spread": (0.005, 0.12)}}[name]
+    X, factors, groups = make_heartbeats(7_980, n_records=266, random_state=seed, **spread)
+    split = np.searchsorted(groups, 200)
+    return X[:split], groups[:split], X[split:], groups[split:], factors.iloc[split:].reset_index(drop=True)
+
+
+def _linear(name, seed):
+    second = PCA(10, random_state=seed) if name.startswith("PCA") else FastICA(10, max_iter=1000, random_state=seed)
+    return make_pipeline(StandardScaler(), second)
+
+
+def _per_group_mig(Z, factors, groups):
+    """Median over groups (with 20 beats or more) of the MIG within each group."""
+    values = []
+    for group in np.unique(groups):
+        rows = groups == group
+        if rows.sum() >= 20:
+            usable = factors[rows].loc[:, factors[rows].notna().mean() >= 0.5]
+            if usable.shape[1]:
+                values.append(_quiet(mutual_info_gap, Z[rows], usable))
+    return float(np.median(values)) if values else np.nan
+
+
+def score_model(model_name, X_train, groups_train, X_test, groups_test, factors, seed, per_patient):
+    start = time.perf_counter()
+    spec = MODELS[model_name]
+    if spec is None:
+        model = _quiet(_linear(model_name, seed).fit, X_train)
+        elbo = np.nan
+    else:
+        params, with_groups, *group_settings = spec
+        from skbvae import _groups
+
+        for name, value in (group_settings[0] if group_settings else {}).items():
+            setattr(_groups, name, value)  # this worker process measures that way of using groups
+        model = BetaVAETransformer(random_state=seed, **params)
+        if with_groups and groups_train is None:
+            return None  # i.i.d. beats have no groups
+        _quiet(model.fit, X_train, groups=groups_train if with_groups else None)
+        elbo = model.score(X_test)
+    seconds = time.perf_counter() - start
+    Z = model.transform(X_test)
+    usable = factors.loc[:, factors.notna().mean() >= 0.5]
+    return {"model": model_name, "MIG": _quiet(mutual_info_gap, Z, usable),
+            "MIG/patient": _per_group_mig(Z, usable, groups_test) if per_patient else np.nan,
+            "DCI-D": _quiet(dci_scores, Z, usable)["disentanglement"], "ELBO": elbo, "fit s": seconds}
+
+
+def tasks(datasets, models, folds, seeds):
+    for name in datasets:
+        if name in ("ds1", "ludb"):
+            X, groups, features, splits = real_folds(name, folds)
+            for k, (train, test) in enumerate(splits):
+                for model in models:
+                    yield (name, k), (model, X[train], groups[train], X[test], groups[test],
+                                      features.iloc[test].reset_index(drop=True), 0, True)
+        else:
+            for seed in seeds:
+                X_train, g_train, X_test, g_test, factors = synthetic_fold(name, seed)
+                for model in models:
+                    yield (name, seed), (model, X_train, g_train, X_test, g_test, factors, seed, name != "iid")
+
+
+def summary(results):
+    """Median and IQR over folds per data set and model; MIG over the best linear baseline of each fold."""
+    linear = results[results.model.isin(["PCA(10)", "FastICA(10)"])].groupby(["data", "fold"]).MIG.max()
+    results = results.assign(**{"MIG / best linear": results.MIG / linear.reindex(
+        pd.MultiIndex.from_frame(results[["data", "fold"]])).to_numpy()})
+    grouped = results.groupby(["data", "model"], sort=False)
+    table = grouped[["MIG", "MIG / best linear", "MIG/patient", "DCI-D", "ELBO", "fit s"]].median()
+    iqr = grouped["MIG"].quantile(0.75) - grouped["MIG"].quantile(0.25)
+    return table.assign(**{"MIG IQR": iqr, "folds": grouped.size()})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="*", default=["ds1", "ludb", "iid", "records", "records-tight"])
+    parser.add_argument("--models", nargs="*", default=list(MODELS))
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument("--out", default=None, help="CSV of every fold's scores")
+    args = parser.parse_args()
+    jobs = list(tasks(args.datasets, args.models, args.folds, args.seeds))
+    print(f"{len(jobs)} fits: data sets {args.datasets}, models {args.models}", flush=True)
+    scored = Parallel(n_jobs=args.n_jobs, verbose=5)(delayed(score_model)(*job) for _, job in jobs)
+    rows = [{"data": data, "fold": fold, **row} for ((data, fold), _), row in zip(jobs, scored) if row is not None]
+    results = pd.DataFrame(rows)
+    if args.out:
+        results.to_csv(args.out, index=False)
+    pd.set_option("display.width", 200)
+    print(summary(results).round(3).to_string())
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,149 @@
+"""Heartbeat classes on patients never seen: a β-VAE on the beat, RR features beside it, GroupKFold by patient.
+=============================================================================================================
+
+The code to copy for the inter-patient task (de Chazal et al., 2004): label each beat N
+(normal), S (supraventricular ectopic), V (ventricular ectopic) or F (fusion), training on
+some patients and scoring on others. Beats come from the annotated records of a folder
+(``--wfdb PATH``, e.g. MIT-BIH's DS1: ``load_wfdb_heartbeats(..., annotations=True)`` gives
+each beat's AAMI class and its RR intervals) or, without it, from synthetic patients drawn by
+:func:`~skbvae.datasets.make_ecg` (rhythms with premature ventricular beats and runs) and cut
+from the arrays with :func:`~skbvae.datasets.cut_heartbeats`.
+
+The model is one scikit-learn ``Pipeline``: a ``ColumnTransformer`` sends the beat's samples
+to :class:`~skbvae.BetaVAETransformer` and passes the RR features through, then a
+class-balanced logistic regression. Beats are first taken relative to their own patient's
+median beat: the unlabelled beats of a patient are there in every real use (a monitor has the
+recording), and what makes a beat ectopic is how it differs from that patient's usual beat,
+not from other patients' (``benchmarks/bench_interpatient.py`` measures this and the
+alternatives). ``GroupKFold`` by patient keeps every patient's beats on one side of each split.
+Prints the AAMI scores (:func:`skbvae.metrics.aami_scores`) and draws the confusion matrix
+with each class's sensitivity (Se) and positive predictivity (+P).
+
+.. code-block:: bash
+
+    python examples/classify_beats.py [--wfdb PATH] [--epochs auto] [--folds 5] [--out examples/output]
+
+The figure of a full run on MIT-BIH DS1 (committed in ``docs/_static``):
+
+.. image:: /_static/classify_beats.png
+   :width: 100%
+"""
+
+import argparse
+import warnings
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.compose import ColumnTransformer  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.model_selection import GroupKFold, cross_val_predict  # noqa: E402
+from sklearn.pipeline import make_pipeline  # noqa: E402
+from sklearn.preprocessing import StandardScaler  # noqa: E402
+
+from skbvae import BetaVAETransformer  # noqa: E402
+from skbvae.datasets import cut_heartbeats, load_wfdb_heartbeats, make_ecg  # noqa: E402
+from skbvae.metrics import AAMI_SCORED, aami_scores  # noqa: E402
+
+#: Seconds of each beat around R: the beat itself, not the next one (its timing is in the RR features).
+WINDOW = (0.25, 0.45)
+
+
+def synthetic_patients(n_patients, seconds, seed):
+    """Beats of synthetic patients: each its own rate, amplitude and rhythm (N, V beats; a few S)."""
+    rng = np.random.default_rng(seed)
+    rhythms = ["bigeminy", "trigeminy", "ventricular_runs", "sinus", "escape"]
+    beats, metas = [], []
+    for patient in range(n_patients):
+        ecg, r_peaks, kinds = make_ecg(seconds, fs=250, heart_rate=rng.uniform(55, 95),
+                                       amplitude=rng.uniform(0.6, 1.6), rhythm=rhythms[patient % len(rhythms)],
+                                       t_amplitude=rng.uniform(0.05, 0.4), random_state=seed + patient,
+                                       return_kinds=True)
+        kinds = kinds.astype(object)
+        # Premature normal-shaped beats (shortest RR, normal shape) stand for S beats.
+        rr = np.diff(r_peaks, prepend=r_peaks[0] - 250)
+        kinds[(kinds == "N") & (rr < 0.8 * np.median(rr))] = "A"
+        X, meta = cut_heartbeats(ecg, 250, r_peaks, symbols=kinds, window=WINDOW)
+        beats.append(X)
+        metas.append(meta.assign(record=f"patient {patient}"))
+    return np.vstack(beats), pd.concat(metas, ignore_index=True)
+
+
+def rr_features(meta):
+    """RR features: previous and next RR, their local mean, and their ratios to the local and record means."""
+    record, local = meta["rr_record"], meta["rr_local"].fillna(meta["rr_record"])
+    pre, post = meta["rr_pre"].fillna(record), meta["rr_post"].fillna(record)
+    return pd.DataFrame({"rr_pre": pre, "rr_post": post, "rr_local": local, "pre/record": pre / record,
+                         "post/record": post / record, "pre/post": pre / post, "pre/local": pre / local,
+                         "post/local": post / local})
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--wfdb", help="folder of annotated records (.atr), e.g. MIT-BIH DS1")
+    parser.add_argument("--patients", type=int, default=10, help="synthetic patients (without --wfdb)")
+    parser.add_argument("--seconds", type=float, default=120.0, help="seconds per synthetic patient")
+    parser.add_argument("--epochs", default="auto", type=lambda v: v if v == "auto" else int(v))
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=Path("examples/output"))
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    if args.wfdb:
+        with warnings.catch_warnings():  # the loader says which seconds it dropped; not needed here
+            warnings.simplefilter("ignore")
+            X, meta = load_wfdb_heartbeats(args.wfdb, annotations=True, window=WINDOW, n_jobs=2)
+        source = f"{args.wfdb}, lead {meta['lead'].iloc[0]}"
+    else:
+        X, meta = synthetic_patients(args.patients, args.seconds, seed=0)
+        source = f"{args.patients} synthetic patients (make_ecg)"
+    keep = meta["aami"].isin(AAMI_SCORED).to_numpy()  # Q beats (paced, unclassifiable) are left out
+    X, meta = X[keep], meta[keep].reset_index(drop=True)
+    patients = meta["record"].to_numpy()
+
+    # Each beat relative to its own patient's median beat.
+    relative = X - pd.DataFrame(X).groupby(patients).transform("median").to_numpy()
+    samples = [f"t{k:03d}" for k in range(X.shape[1])]
+    features = pd.concat([pd.DataFrame(relative, columns=samples), rr_features(meta)], axis=1)
+    model = make_pipeline(
+        ColumnTransformer([("vae", BetaVAETransformer(max_epochs=args.epochs, random_state=0), samples),
+                           ("rr", "passthrough", list(rr_features(meta).columns))]),
+        StandardScaler(),
+        LogisticRegression(class_weight="balanced", max_iter=2000),
+    )
+    folds = min(args.folds, len(np.unique(patients)))
+    predicted = cross_val_predict(model, features, meta["aami"], groups=patients, cv=GroupKFold(folds))
+    scores = aami_scores(meta["aami"], predicted)
+    counts = meta["aami"].value_counts().reindex(list(AAMI_SCORED), fill_value=0)
+    print(f"{len(X)} beats of {len(np.unique(patients))} patients ({source}); classes {counts.to_dict()}; "
+          f"GroupKFold({folds}) by patient")
+    print(f"accuracy {scores['accuracy']:.3f}, kappa {scores['kappa']:.3f}, jk index {scores['jk']:.3f}")
+    for name in AAMI_SCORED:
+        print(f"  {name}: Se {scores['Se_' + name]:.3f}, +P {scores['+P_' + name]:.3f}")
+
+    fig, ax = plt.subplots(figsize=(5.6, 4.6), constrained_layout=True)
+    matrix = scores["confusion"]
+    shares = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(AAMI_SCORED)):
+        for j in range(len(AAMI_SCORED)):
+            ax.text(j, i, f"{matrix[i, j]}", ha="center", va="center", fontsize=9,
+                    color="white" if shares[i, j] > 0.5 else "black")
+    ax.set_xticks(range(4), [f"{c}\n+P {scores['+P_' + c]:.2f}" for c in AAMI_SCORED])
+    ax.set_yticks(range(4), [f"{c}  Se {scores['Se_' + c]:.2f}" for c in AAMI_SCORED])
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("cardiologists' class")
+    ax.set_title(f"Beats of patients never seen in fit: jk {scores['jk']:.3f}, accuracy {scores['accuracy']:.3f}\n"
+                 "β-VAE codes of beats relative to the patient + RR features", fontsize=9)
+    path = args.out / "classify_beats.png"
+    fig.savefig(path, dpi=110)
+    print(f"figure written to {path}")
+
+
+if __name__ == "__main__":
+    main()
