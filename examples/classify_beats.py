@@ -6,7 +6,7 @@ The code to copy for the inter-patient task (de Chazal et al., 2004): label each
 some patients and scoring on others. Beats come from the annotated records of a folder
 (``--wfdb PATH``, e.g. MIT-BIH's DS1: ``load_wfdb_heartbeats(..., annotations=True)`` gives
 each beat's AAMI class and its RR intervals) or, without it, from synthetic patients drawn by
-:func:`~skbvae.datasets.make_ecg` (rhythms with premature ventricular beats and runs) and cut
+:func:`~skbvae.datasets.make_ecg` (rhythms with premature ventricular and atrial beats) and cut
 from the arrays with :func:`~skbvae.datasets.cut_heartbeats`.
 
 The model is one scikit-learn ``Pipeline``: a ``ColumnTransformer`` sends the beat's samples
@@ -55,19 +55,15 @@ WINDOW = (0.25, 0.45)
 
 
 def synthetic_patients(n_patients, seconds, seed):
-    """Beats of synthetic patients: each its own rate, amplitude and rhythm (N, V beats; a few S)."""
+    """Beats of synthetic patients: each its own rate, amplitude and rhythm (N, V and S beats)."""
     rng = np.random.default_rng(seed)
-    rhythms = ["bigeminy", "trigeminy", "ventricular_runs", "sinus", "escape"]
+    rhythms = ["bigeminy", "atrial_premature", "ventricular_runs", "trigeminy", "escape"]
     beats, metas = [], []
     for patient in range(n_patients):
         ecg, r_peaks, kinds = make_ecg(seconds, fs=250, heart_rate=rng.uniform(55, 95),
                                        amplitude=rng.uniform(0.6, 1.6), rhythm=rhythms[patient % len(rhythms)],
                                        t_amplitude=rng.uniform(0.05, 0.4), random_state=seed + patient,
                                        return_kinds=True)
-        kinds = kinds.astype(object)
-        # Premature normal-shaped beats (shortest RR, normal shape) stand for S beats.
-        rr = np.diff(r_peaks, prepend=r_peaks[0] - 250)
-        kinds[(kinds == "N") & (rr < 0.8 * np.median(rr))] = "A"
         X, meta = cut_heartbeats(ecg, 250, r_peaks, symbols=kinds, window=WINDOW)
         beats.append(X)
         metas.append(meta.assign(record=f"patient {patient}"))

@@ -159,3 +159,15 @@ def test_mitbih_ds1_folder_names_records_by_name():
     counts = meta["aami"].value_counts()
     assert counts["V"] == 3788 and abs(counts["N"] - 45866) < 60 and abs(counts["S"] - 944) < 5
     assert abs(counts["F"] - 415) < 3 and counts["Q"] == 8
+
+
+def test_atrial_premature_beats_are_early_normal_beats_labelled_s(tmp_path):
+    ecg, r_peaks, kinds = make_ecg(120.0, fs=250, rhythm="atrial_premature", random_state=0, return_kinds=True)
+    early = kinds == "A"
+    assert 0.1 < early.mean() < 0.2
+    rr_before = np.diff(r_peaks, prepend=r_peaks[0]) / 250
+    assert np.median(rr_before[early]) < 0.75 * np.median(rr_before[~early][1:])
+    X, meta = _quiet(cut_heartbeats, ecg, 250)  # detected: every beat kept, normal shape
+    assert len(X) >= len(r_peaks) - 3 and (meta["shape"] == 0).mean() > 0.95
+    _, labelled = _quiet(cut_heartbeats, ecg, 250, r_peaks, symbols=kinds)
+    assert set(labelled["aami"]) == {"N", "S"} and (labelled.loc[labelled["aami"] == "S", "rr_pre"] < 0.6).all()

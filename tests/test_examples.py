@@ -23,6 +23,8 @@ CASES = {
     "generate_and_manipulate.py": (["--n-beats", "300", "--epochs", "1"], ["generated_beats.png", "manipulated_beat.png"]),
     "transfer_between_databases.py": (["--epochs", "2"], ["transfer_traversal.png"]),
     "plot_messy_ecg.py": (["--seconds", "10"], ["messy_ecg.png"]),
+    "classify_beats.py": (["--patients", "5", "--seconds", "40", "--epochs", "1", "--folds", "2"],
+                          ["classify_beats.png"]),
 }
 
 

@@ -226,7 +226,10 @@ _ECG_SHAPE_FACTORS = ("qrs_width", "r_amplitude", "t_amplitude", "st_shift")
 
 #: Rhythms of :func:`make_ecg`. Beat kinds use MIT-BIH's symbols: "N" normal,
 #: "V" premature ventricular, "E" ventricular escape, "R" right bundle branch block.
-RHYTHMS = ("sinus", "bigeminy", "trigeminy", "ventricular_runs", "escape", "bundle_branch_episode", "pauses")
+RHYTHMS = ("sinus", "bigeminy", "trigeminy", "ventricular_runs", "escape", "bundle_branch_episode", "pauses",
+           "atrial_premature")
+# Atrial premature beats of "atrial_premature": one in this many beats, at this share of an RR.
+_ATRIAL_PREMATURE_EVERY, _ATRIAL_PREMATURE_AT = 6, 0.65
 # Sinus pauses and blocks of "pauses": RR intervals of this many seconds.
 _PAUSE_S = (2.0, 6.0)
 # Seconds between the starts of ventricular runs and of escape episodes, on average.
@@ -265,6 +268,14 @@ def _beat_schedule(rhythm, duration, rr, rr_jitter, rng):
         times.append(t)
         kinds.append("N")
         n_since_ectopic += 1
+        if rhythm == "atrial_premature" and n_since_ectopic == _ATRIAL_PREMATURE_EVERY - 1:
+            # A normal-shaped beat (conducted through the ventricles as usual) comes early; the sinus
+            # node resets, so the next beat follows a normal RR after it (no compensatory pause).
+            times.append(t + _ATRIAL_PREMATURE_AT * step)
+            kinds.append("A")
+            n_since_ectopic = 0
+            t += (_ATRIAL_PREMATURE_AT + 1) * step
+            continue
         if rhythm in ("bigeminy", "trigeminy") and n_since_ectopic == (1 if rhythm == "bigeminy" else 2):
             # A premature beat 60 % of an RR after the normal one, then the compensatory pause.
             times.append(t + 0.6 * step)
@@ -353,8 +364,10 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
         (the middle third of the record conducts with a right bundle branch
         block, "R": P wave, an rSR' QRS ~130 ms wide, an inverted T);
         "pauses" (sinus rhythm with a pause or block of 2-6 s between two
-        normal beats, one every ~20 s). The kind of every beat comes back
-        with ``return_kinds=True``.
+        normal beats, one every ~20 s); "atrial_premature" (every sixth beat
+        an atrial premature beat, "A": a normal beat 65 % of an RR early, the
+        supraventricular ectopic beat of the AAMI classes). The kind of every
+        beat comes back with ``return_kinds=True``.
     rectangles : float, default=0.0
         Rectangular artefacts per minute (±1.7-2.5 mV for 0.2-0.6 s, added
         to the ECG, as an ICU monitor's); 40 puts one every 1.5 s.
@@ -449,7 +462,7 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     r_peaks = np.round(r_times * fs).astype(int)
     for i, (r_time, r) in enumerate(zip(r_times, r_peaks)):
         lo, hi = max(0, r - support), min(n, r + support)
-        if kinds[i] == "N":
+        if kinds[i] in ("N", "A"):
             ecg[lo:hi] += _one_beat(t[lo:hi] - r_time, {name: values[i] for name, values in shape.items()}, p_delay)
         elif kinds[i] == "R":
             ecg[lo:hi] += _right_bundle_branch_beat(t[lo:hi] - r_time, shape["r_amplitude"][i], p_delay)
@@ -460,7 +473,7 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
     out = (amplitude * ecg, r_peaks) + ((events,) if return_events else ())
     if return_factors:
         rr = rr_intervals(r_times)  # seconds; NaN for a lone beat, which has only the mean rate
-        own_shape = kinds != "N"
+        own_shape = ~np.isin(kinds, ["N", "A"])
         factors = pd.DataFrame({"heart_rate": 60.0 / np.where(np.isnan(rr), 60.0 / heart_rate, rr),
                                 **{name: np.where(own_shape, np.nan, shape[name]) for name in _ECG_SHAPE_FACTORS}})
         out += (factors,)
