@@ -45,6 +45,7 @@ probability over the patient's beats), median over folds.
 """
 
 import argparse
+import contextlib
 import time
 import warnings
 from pathlib import Path
@@ -128,6 +129,22 @@ def _per_group_mig(Z, factors, groups):
     return float(np.median(values)) if values else np.nan
 
 
+@contextlib.contextmanager
+def _group_settings(settings):
+    """Measure a way of using groups (settings of skbvae._groups), restored afterwards: a worker
+    process runs many fits, and the next one must see the package's own settings."""
+    from skbvae import _groups
+
+    saved = {name: getattr(_groups, name) for name in settings}
+    try:
+        for name, value in settings.items():
+            setattr(_groups, name, value)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(_groups, name, value)
+
+
 def score_model(model_name, X_train, groups_train, X_test, groups_test, factors, seed, per_patient):
     start = time.perf_counter()
     spec = MODELS[model_name]
@@ -136,14 +153,11 @@ def score_model(model_name, X_train, groups_train, X_test, groups_test, factors,
         elbo = np.nan
     else:
         params, with_groups, *group_settings = spec
-        from skbvae import _groups
-
-        for name, value in (group_settings[0] if group_settings else {}).items():
-            setattr(_groups, name, value)  # this worker process measures that way of using groups
-        model = BetaVAETransformer(random_state=seed, **params)
         if with_groups and groups_train is None:
             return None  # i.i.d. beats have no groups
-        _quiet(model.fit, X_train, groups=groups_train if with_groups else None)
+        model = BetaVAETransformer(random_state=seed, **params)
+        with _group_settings(group_settings[0] if group_settings else {}):
+            _quiet(model.fit, X_train, groups=groups_train if with_groups else None)
         elbo = model.score(X_test)
     seconds = time.perf_counter() - start
     Z = model.transform(X_test)
