@@ -30,8 +30,11 @@ Data sets:
   to fit, 66 held out;
 - ``records-tight``: the same with ``record_spread=(0.005, 0.12)``: records that
   differ a lot, beats that vary little within a record (as real patients).
+- ``records-small``: as ``records`` with 10 beats per record (LUDB's 10 s per
+  patient), 2,000 beats to fit.
 
-Synthetic sets run one fold per seed (``--seeds``).
+Synthetic sets run one fold per seed (``--seeds``); the real sets run their
+folds once per seed (the same patients held out, the models fitted again).
 
 With ``--diagnoses``, a second table: features for a classifier on a small real set, the use
 the UCR ECG200 task stands for. LUDB's beats (lead II) carry their patient's diagnoses; for left
@@ -40,7 +43,7 @@ class-balanced logistic regression on each model's codes (fitted without labels 
 patients) is scored on held-out patients (``GroupKFold(5)``): accuracy per patient (the mean
 probability over the patient's beats), median over folds.
 
-    python benchmarks/bench_patients.py [--datasets ds1 ludb iid records records-tight] [--models ...]
+    python benchmarks/bench_patients.py [--datasets ds1 ludb iid records records-tight records-small] [--models ...]
                                         [--folds 5] [--seeds 0 1 2] [--n-jobs 2] [--out results.csv]
 """
 
@@ -71,7 +74,8 @@ MODELS = {
     "PCA(10)": None,
     "FastICA(10)": None,
     "defaults": ({}, False),
-    "defaults, groups": ({}, True),
+    "defaults, groups": ({}, True),  # the package's rule: a prior per group of >= 20 rows, else the rotation only
+    "defaults, groups, a prior per group always": ({}, True, {"MIN_ROWS_FOR_GROUP_PRIOR": 0}),
     "Gaussian heteroscedastic, β 1": ({"likelihood": "gaussian"}, False),
     "Gaussian heteroscedastic, β 2": ({"likelihood": "gaussian", "beta": 2.0}, False),
     "Student-t, β 2": ({"beta": 2.0}, False),
@@ -106,8 +110,9 @@ def synthetic_fold(name, seed):
         X, factors = make_heartbeats(12_000, random_state=seed)
         groups = np.arange(len(X)) // 30  # unused: i.i.d. beats have no records
         return X[:10_000], None, X[10_000:], groups[10_000:], factors.iloc[10_000:].reset_index(drop=True)
-    spread = {"records": {}, "records-tight": {"record_spread": (0.005, 0.12)}}[name]
-    X, factors, groups = make_heartbeats(7_980, n_records=266, random_state=seed, **spread)
+    spread = {"records": {}, "records-tight": {"record_spread": (0.005, 0.12)}, "records-small": {}}[name]
+    per_record = 10 if name == "records-small" else 30  # records-small: LUDB's 10 s per patient
+    X, factors, groups = make_heartbeats(266 * per_record, n_records=266, random_state=seed, **spread)
     split = np.searchsorted(groups, 200)
     return X[:split], groups[:split], X[split:], groups[split:], factors.iloc[split:].reset_index(drop=True)
 
@@ -171,10 +176,11 @@ def tasks(datasets, models, folds, seeds):
     for name in datasets:
         if name in ("ds1", "ludb"):
             X, groups, features, splits = real_folds(name, folds)
-            for k, (train, test) in enumerate(splits):
-                for model in models:
-                    yield (name, k), (model, X[train], groups[train], X[test], groups[test],
-                                      features.iloc[test].reset_index(drop=True), 0, True)
+            for seed in seeds:  # the same folds, each model fitted again with another seed
+                for k, (train, test) in enumerate(splits):
+                    for model in models:
+                        yield (name, f"{k}, seed {seed}"), (model, X[train], groups[train], X[test], groups[test],
+                                                            features.iloc[test].reset_index(drop=True), seed, True)
         else:
             for seed in seeds:
                 X_train, g_train, X_test, g_test, factors = synthetic_fold(name, seed)

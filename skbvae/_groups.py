@@ -6,7 +6,7 @@ code. Rows that share a group (a patient's record) are weak supervision a user
 already has. ``fit(X, groups=...)`` uses it twice:
 
 - in training, by the method :data:`GROUP_METHOD`, chosen by
-  ``benchmarks/bench_groups.py`` between two:
+  ``benchmarks/bench_groups.py`` and ``benchmarks/bench_patients.py`` among three:
 
   - ``"prior"`` (iVAE, Khemakhem et al., 2020; the one used): each group has
     its own factorised Gaussian prior p(z | g) = N(m_g, diag s_g²), the
@@ -17,6 +17,10 @@ already has. ``fit(X, groups=...)`` uses it twice:
     variance per latent. When the groups' spreads differ from latent to
     latent (one patient's heart rate varies a lot, another's T wave), only
     an axis-aligned code fits every group's prior.
+    With groups too small to estimate a prior from (the median group under
+    :data:`MIN_ROWS_FOR_GROUP_PRIOR` rows), groups act through the rotation
+    only, as ``"rotation"`` below (:func:`training_method`).
+  - ``"rotation"``: training ignores the groups; they act in the rotation only.
   - ``"pairs"`` (Ada-GVAE, Locatello et al., 2020; measured, not used): each
     training row is paired with another row of its group in the same batch
     (:func:`partners_in_batch`); the latents on which their posteriors differ
@@ -50,8 +54,17 @@ GROUP_METHODS = ("prior", "pairs", "rotation")
 #: "rotation": groups act only through the ICA rotation, not in training.
 GROUP_METHOD = "prior"
 #: How far each group's prior mean is shrunk toward the overall mean (0: not at all, 1: no groups):
-#: a hierarchical prior, so that what differs between groups is not left free of the KL.
+#: a hierarchical prior, so that what differs between groups is not left free of the KL. Measured
+#: at 0.5 (``benchmarks/bench_patients.py``): no better than 0 on any set, worse on synthetic records.
 GROUP_SHRINKAGE = 0.0
+
+#: Rows the median group must hold for ``"prior"`` to be used; with fewer, groups act through the
+#: rotation only (:func:`training_method`). A group's prior is the moments of its rows' posteriors:
+#: from ~10 rows per group (LUDB's 10 s per patient) they follow those rows, held-out ELBO fell by
+#: 6 nats per beat on 15 of 15 LUDB fold-seeds and by 4-9 on synthetic records of 10 beats, with no
+#: gain in MIG, while with 30 rows or more (synthetic records; MIT-BIH patients) the prior gained
+#: the most MIG (``benchmarks/bench_patients.py``).
+MIN_ROWS_FOR_GROUP_PRIOR = 20
 
 #: Share of the (scaled) signal's variance between groups below which ``fit``
 #: warns that the groups say little. Measured (``benchmarks/bench_groups.py``):
@@ -64,6 +77,18 @@ MIN_BETWEEN_GROUP_SHARE = 0.25
 # variance: a latent that only says which group a row is in has a
 # within-group spread of ~0, and the KL of a row against it would blow up.
 _MIN_GROUP_VARIANCE = 1e-3
+
+
+def training_method(sizes):
+    """How ``fit`` uses groups of these sizes: :data:`GROUP_METHOD`, or ``"rotation"`` when the
+    median group holds fewer than :data:`MIN_ROWS_FOR_GROUP_PRIOR` rows to estimate a prior from.
+
+    >>> training_method([30, 40, 25]), training_method([10, 12, 9])
+    ('prior', 'rotation')
+    """
+    if GROUP_METHOD == "prior" and np.median(sizes) < MIN_ROWS_FOR_GROUP_PRIOR:
+        return "rotation"
+    return GROUP_METHOD
 
 
 def check_groups(groups, n_samples):

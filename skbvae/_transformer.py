@@ -338,6 +338,12 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         ``early_stopping``; None otherwise.
     best_validation_score_ : float or None
         The best of ``validation_scores_``, whose weights were restored.
+    group_method_ : {"prior", "rotation"} or None
+        How the last fit used its ``groups``: ``"prior"`` (a prior per group
+        in training and the rotation fitted within groups) or ``"rotation"``
+        (the rotation only: chosen when the median group has fewer than 20
+        rows, too few to estimate a group's prior from; user guide, "Training
+        with groups"). None for a fit without groups.
     signal_info_ : dict or None
         The rows' sampling rate ``fs`` (Hz), the time of their first sample
         from R ``start`` (s) and their ``units``, when ``X`` was a DataFrame
@@ -488,7 +494,10 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             training each group has its own factorised Gaussian prior,
             estimated from its rows (iVAE, Khemakhem et al. 2020), and
             ``rotation="ica"`` separates the codes' deviations from their
-            group's mean. Only fitting uses it: :meth:`transform` and the
+            group's mean. When the median group has fewer than 20 rows (10 s
+            of ECG per patient), too few to estimate a prior from, training
+            ignores the groups and only the rotation uses them
+            (``group_method_`` says which). Only fitting uses it: :meth:`transform` and the
             other methods take signals alone, so rows of groups never seen
             in ``fit`` are encoded as well. Every group needs at least two
             rows, and there must be at least two groups. In a
@@ -570,9 +579,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         n_samples, n_features = X.shape
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         codes, sizes = (None, None) if group_codes is None else group_codes
+        group_method = None if sizes is None else _groups.training_method(sizes)
         net = build_net(self, n_features=n_features, n_samples=n_samples, hidden=hidden, device=device, seed=seed,
-                        group_sizes=sizes, group_method=_groups.GROUP_METHOD,
-                        group_shrinkage=_groups.GROUP_SHRINKAGE)
+                        group_sizes=sizes, group_method=group_method, group_shrinkage=_groups.GROUP_SHRINKAGE)
         # Seed a private copy of torch's RNG: fits are reproducible under an
         # int random_state and leave the user's global torch state alone.
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
@@ -586,6 +595,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
                 net.fit(X_scaled, codes)
 
         self.net_ = net
+        self.group_method_ = group_method
         self.center_, self.scale_ = center, scale
         self.n_iter_ = len(net.history)
         self.history_ = history_frame(net.history)

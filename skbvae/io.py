@@ -51,7 +51,7 @@ from safetensors.torch import save as _save_tensors
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
-from . import __version__
+from . import __version__, _groups
 from ._device import resolve_device
 from ._history import history_frame
 from ._signal_info import signal_info
@@ -163,6 +163,7 @@ def _model_bytes(estimator):
                 "shuffle_seed": int(net.shuffle_seed), "optimizer_steps": int(net.optimizer_steps_)},
         "history": list(net.history),
         "signal_info": getattr(estimator, "signal_info_", None),
+        "group_method": getattr(estimator, "group_method_", None),
     }
     weights = {name: tensor.detach().cpu().contiguous() for name, tensor in module.state_dict().items()}
     buffer = _bytes_io.BytesIO()
@@ -433,6 +434,8 @@ def _load_model(path, members, device):
     estimator.history_ = history_frame(net.history)
     # Files of earlier releases have none; a malformed one is dropped, as fit drops it.
     estimator.signal_info_ = signal_info(SimpleNamespace(attrs={"signal": meta.get("signal_info")}))
+    group_method = meta.get("group_method")  # files of earlier releases have none
+    estimator.group_method_ = group_method if group_method in _groups.GROUP_METHODS else None
     return estimator
 
 

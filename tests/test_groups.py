@@ -99,6 +99,22 @@ def test_group_prior_is_standardised_moments_of_each_group():
                                kl_per_latent(torch.tensor(mu), torch.tensor(logvar)).numpy(), rtol=1e-6)
 
 
+@pytest.mark.parametrize("shrinkage", [0.5, 1.0])
+def test_shrunk_group_prior_moves_each_group_toward_the_standard_normal(shrinkage):
+    # The hierarchical lever: means shrink by (1 - s), variances take up s; s = 1 is no groups at all.
+    mu = np.c_[np.r_[np.full(50, -2.0), np.full(50, 2.0)], np.linspace(-1, 1, 100)]
+    logvar, groups = np.log(np.full((100, 2), 0.01)), torch.as_tensor(np.repeat([0, 1], 50))
+    plain, shrunk = GroupPrior([50, 50], latent_dim=2), GroupPrior([50, 50], latent_dim=2, shrinkage=shrinkage)
+    for prior in (plain, shrunk):
+        prior.update(torch.tensor(mu), torch.tensor(logvar), groups)
+    (means, variances), (shrunk_means, shrunk_variances) = plain.moments(), shrunk.moments()
+    np.testing.assert_allclose(shrunk_means.numpy(), (1 - shrinkage) * means.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(shrunk_variances.numpy(), (1 - shrinkage) * variances.numpy() + shrinkage, rtol=1e-6)
+    if shrinkage == 1.0:
+        np.testing.assert_allclose(shrunk.kl(torch.tensor(mu), torch.tensor(logvar), groups).numpy(),
+                                   kl_per_latent(torch.tensor(mu), torch.tensor(logvar)).numpy(), rtol=1e-6)
+
+
 # ------------------------------------------------------------------ the estimator
 @pytest.mark.parametrize("method", _groups.GROUP_METHODS)
 def test_fit_with_groups_trains_differently_and_transform_needs_no_groups(records, method, monkeypatch):
@@ -128,6 +144,24 @@ def test_group_prior_lets_a_latent_say_which_record_for_free(records):
     X, _, groups = records
     vae = BetaVAETransformer(**{**FAST, "max_epochs": 30}).fit(X, groups=groups)
     assert vae.history_["kl"].iloc[-1] < vae.kl_per_latent_.sum()
+
+
+def test_groups_too_small_for_a_prior_act_through_the_rotation_only(records):
+    # 30 records of 20 beats get a prior each; cut into 60 groups of 10 (LUDB's 10 s per patient),
+    # training ignores them (the same network as without groups) and the ICA is fitted within them.
+    X, _, groups = records
+    params = {**FAST, "max_epochs": 3, "rotation": "ica"}
+    large = BetaVAETransformer(**params).fit(X, groups=groups)
+    small_groups = groups * 2 + (np.arange(len(X)) % 20 >= 10)
+    small = BetaVAETransformer(**params).fit(X, groups=small_groups)
+    without = BetaVAETransformer(**params).fit(X)
+    assert (large.group_method_, small.group_method_, without.group_method_) == ("prior", "rotation", None)
+    assert small.history_["loss"].equals(without.history_["loss"])
+    assert not large.history_["loss"].equals(without.history_["loss"])
+    np.testing.assert_array_equal(small.kl_per_latent_, without.kl_per_latent_)
+    assert not np.allclose(small.rotation_, without.rotation_)  # the rotation saw the groups
+    assert _groups.training_method([19, 20, 21]) == "prior"
+    assert _groups.training_method([19, 19, 40]) == "rotation"
 
 
 def test_early_stopping_and_warm_start_with_groups(records):
@@ -213,6 +247,7 @@ def test_a_model_fitted_with_groups_is_saved_and_loaded(records, tmp_path):
     io.dump(vae, tmp_path / "model.skbvae")
     loaded = io.load(tmp_path / "model.skbvae")
     np.testing.assert_array_equal(loaded.transform(X[:20]), vae.transform(X[:20]))
+    assert loaded.group_method_ == vae.group_method_ == "prior"
 
 
 def test_fit_transform_takes_groups(records):
