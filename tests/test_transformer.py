@@ -377,7 +377,10 @@ def test_model_saved_on_gpu_loads_on_cpu_only_machine(fitted, beats):
     np.testing.assert_array_equal(restored.transform(beats[0][:20]), fitted.transform(beats[0][:20]))
 
 
-def test_compiled_training_gives_the_same_model(beats):
+def test_compiled_training_gives_the_same_model(beats, tmp_path, monkeypatch):
+    # A cache of its own: inductor's cache key leaves out ATEN_CPU_CAPABILITY, so kernels an earlier
+    # run compiled for AVX-512 were reused under ATEN_CPU_CAPABILITY=default and failed to build.
+    monkeypatch.setenv("TORCHINDUCTOR_CACHE_DIR", str(tmp_path / "inductor"))
     X = beats[0][:200]
     settings = {**FAST, "max_epochs": 1}
     eager = BetaVAETransformer(**settings).fit(X)
