@@ -497,9 +497,9 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             group's mean. When the median group has fewer than 20 rows (10 s
             of ECG per patient), too few to estimate a prior from, training
             ignores the groups and only the rotation uses them
-            (``group_method_`` says which). Only fitting uses it: :meth:`transform` and the
-            other methods take signals alone, so rows of groups never seen
-            in ``fit`` are encoded as well. Every group needs at least two
+            (``group_method_`` says which). Only fitting uses it:
+            :meth:`transform` and the other methods take signals alone, so
+            rows of groups never seen in ``fit`` are encoded as well. Every group needs at least two
             rows, and there must be at least two groups. In a
             :class:`~sklearn.pipeline.Pipeline` or
             :class:`~sklearn.model_selection.GridSearchCV` with
