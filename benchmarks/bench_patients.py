@@ -110,8 +110,9 @@ def synthetic_fold(name, seed):
         X, factors = make_heartbeats(12_000, random_state=seed)
         groups = np.arange(len(X)) // 30  # unused: i.i.d. beats have no records
         return X[:10_000], None, X[10_000:], groups[10_000:], factors.iloc[10_000:].reset_index(drop=True)
-    spread = {"records": {}, "records-tight": {"record_spread": (0.005, 0.12)}, "records-small": {}}[name]
-    per_record = 10 if name == "records-small" else 30  # records-small: LUDB's 10 s per patient
+    # Beats per record and how they spread; records-small has LUDB's 10 s per patient.
+    per_record, spread = {"records": (30, {}), "records-tight": (30, {"record_spread": (0.005, 0.12)}),
+                          "records-small": (10, {})}[name]
     X, factors, groups = make_heartbeats(266 * per_record, n_records=266, random_state=seed, **spread)
     split = np.searchsorted(groups, 200)
     return X[:split], groups[:split], X[split:], groups[split:], factors.iloc[split:].reset_index(drop=True)
