@@ -33,6 +33,7 @@ which these files leave out to stay the size of the weights).
 """
 
 import copy
+import importlib
 import io as _bytes_io
 import json
 import math
@@ -68,6 +69,17 @@ _FORMAT = "skbvae"
 _META, _ARRAYS, _WEIGHTS = "skbvae.json", "arrays.safetensors", "weights.safetensors"
 _MEMBERS = (_META, _ARRAYS, _WEIGHTS)
 _ESTIMATOR, _MODELS = "estimator.skops", "models/"
+
+# Types that skops leaves out of its default trust although they are data or
+# scikit-learn's own code, which a file of scikit-learn parts names as a matter
+# of course: SimpleImputer keeps a numpy dtype; forests, boosting, neighbours,
+# searches and SelectKBest keep scikit-learn's trees, KD-trees, distance
+# metrics, splitters, scorers and score functions. A class is trusted when
+# scikit-learn defines it; a function only from the modules of metrics and
+# feature scores, so that a FunctionTransformer cannot be pointed at, say, a
+# loader that reads or writes files.
+_TRUSTED_NAMES = frozenset({"numpy.dtype"})
+_TRUSTED_FUNCTION_MODULES = ("sklearn.metrics.", "sklearn.feature_selection.")
 
 # Fitted arrays kept in arrays.safetensors (None-valued ones are listed as such
 # in the JSON), and scalar fitted attributes kept in the JSON.
@@ -293,14 +305,23 @@ def load(path, *, device=None, trusted=None):
         parameter; pass ``device="cpu"`` to open a model that was fitted with
         ``device="cuda"`` on a machine without a GPU.
     trusted : list of str or None, default=None
-        For files of estimators other than a lone β-VAE: types (``"module.Name"``)
-        beyond those skops trusts by default (scikit-learn's, numpy's,
-        scipy's) that you allow the file to build, e.g. a transformer class
-        of your own. A file that names any other type is refused, with the
-        list of them in the message; pass them only for a file whose author
-        you trust. A fitted ``Pipeline`` of scikit-learn parts needs none; a
-        ``GridSearchCV`` itself names its splitter and scorer, which skops
-        does not trust by default (its ``best_estimator_`` needs none).
+        For files of estimators other than a lone β-VAE: types or functions
+        (``"module.Name"``) beyond those trusted by default that you allow
+        the file to build, e.g. a transformer class of your own. Trusted by
+        default: what skops trusts (numpy's and scipy's types, scikit-learn's
+        estimators), numpy's dtypes, every class scikit-learn defines (trees,
+        KD-trees, distance metrics, splitters, scorers) and the functions of
+        ``sklearn.metrics`` and ``sklearn.feature_selection`` (a scorer's
+        metric, ``SelectKBest``'s score function). So pipelines, column
+        transformers and searches made of scikit-learn parts load with none
+        (tested on imputers, scalers, encoders, ``FunctionTransformer`` of a
+        numpy ufunc such as ``np.log1p``, feature selection, linear models, SVMs, forests,
+        gradient boosting, nearest neighbours and ``GridSearchCV`` with
+        ``GroupKFold``). A file that names anything else is refused, with the
+        list in the message: your own classes, and functions from anywhere
+        else (a ``FunctionTransformer`` of your own function or of a plain numpy
+        function such as ``np.round``, which skops does not trust, a custom
+        scorer); pass them only for a file whose author you trust.
 
     Returns
     -------
@@ -327,6 +348,24 @@ def load(path, *, device=None, trusted=None):
     return _load_model(path, members, device)
 
 
+def _trusted_by_default(name):
+    """Whether ``name`` ("module.Name") is data or scikit-learn's own class or score function."""
+    if name in _TRUSTED_NAMES:
+        return True
+    module_name, _, attribute = name.rpartition(".")
+    if module_name.split(".")[0] != "sklearn" or ".tests" in module_name or "._testing" in module_name:
+        return False
+    try:
+        obj = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError):
+        return False
+    if getattr(obj, "__module__", None) != module_name:  # a name re-exported from elsewhere
+        return False
+    if isinstance(obj, type):
+        return True
+    return callable(obj) and module_name.startswith(_TRUSTED_FUNCTION_MODULES)
+
+
 def _load_estimator(path, members, device, trusted):
     """An estimator of a version-2 file: skops rebuilds it, the β-VAEs replace their placeholders."""
     import skops.io
@@ -340,9 +379,11 @@ def _load_estimator(path, members, device, trusted):
     _check_members(path, members, [_META, _ESTIMATOR, *files])
     allowed = {f"{__name__}.{_SavedModel.__qualname__}", *trusted}
     try:
-        untrusted = [name for name in skops.io.get_untrusted_types(data=members[_ESTIMATOR]) if name not in allowed]
+        named = skops.io.get_untrusted_types(data=members[_ESTIMATOR])
     except Exception as error:  # noqa: BLE001 - skops raises many types for a corrupt file
         raise ValueError(f"{path}: member {_ESTIMATOR} is not a valid skops file ({error}).") from error
+    allowed |= {name for name in named if _trusted_by_default(name)}
+    untrusted = [name for name in named if name not in allowed]
     if untrusted:
         raise ValueError(
             f"{path} names types that are not trusted by default: {untrusted}. Nothing was loaded. If you "

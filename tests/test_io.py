@@ -11,10 +11,15 @@ import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+from sklearn.feature_selection import SelectKBest, VarianceThreshold
+from sklearn.impute import KNNImputer, SimpleImputer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV, GroupKFold
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, RobustScaler, StandardScaler
+from sklearn.svm import SVC
 from sklearn.utils.validation import check_is_fitted
 
 from conftest import FAST
@@ -284,16 +289,64 @@ def test_a_grid_search_and_its_best_estimator_round_trip(labelled, tmp_path):
                           {"betavaetransformer__beta": [1.0, 4.0]}, cv=2).fit(X, y)
     best = io.load(io.dump(search.best_estimator_, tmp_path / "best.skbvae"))
     np.testing.assert_array_equal(best.predict_proba(X), search.predict_proba(X))
-    path = io.dump(search, tmp_path / "search.skbvae")
-    # The search itself holds a splitter and a scorer that skops does not trust by default.
-    with pytest.raises(ValueError, match="StratifiedKFold"):
-        io.load(path)
-    loaded = io.load(path, trusted=["sklearn.metrics._scorer._PassthroughScorer",
-                                    "sklearn.model_selection._split.StratifiedKFold"])
+    # The search itself holds a splitter and a scorer, which skops does not trust
+    # by default but skbvae does (scikit-learn's own classes).
+    loaded = io.load(io.dump(search, tmp_path / "search.skbvae"))
     np.testing.assert_array_equal(loaded.predict_proba(X), search.predict_proba(X))
     assert loaded.best_params_ == search.best_params_
     template = loaded.estimator[0]  # the unfitted estimator the search clones: its parameters are stored
     assert not template.__sklearn_is_fitted__() and template.get_params() == search.estimator[0].get_params()
+
+
+def _catalogue():
+    """The scikit-learn parts users put around a transformer, each as (name, estimator before the β-VAE, after it)."""
+    return {
+        "SimpleImputer": ([SimpleImputer()], [LogisticRegression()]),
+        "KNNImputer": ([KNNImputer()], [LogisticRegression()]),
+        "scalers": ([RobustScaler(), MinMaxScaler()], [StandardScaler(), LogisticRegression()]),
+        "FunctionTransformer": ([FunctionTransformer(np.tanh)], [LogisticRegression()]),
+        "feature selection": ([VarianceThreshold()], [SelectKBest(k=2), SVC()]),
+        "random forest": ([], [RandomForestClassifier(n_estimators=3, random_state=0)]),
+        "gradient boosting": ([], [HistGradientBoostingClassifier(max_iter=3)]),
+        "nearest neighbours": ([], [KNeighborsClassifier(algorithm="kd_tree")]),
+        "OneHotEncoder": ([], [FunctionTransformer(np.rint), ColumnTransformer([("bins", OneHotEncoder(handle_unknown="ignore"), [0])],
+                                                 remainder="passthrough"), LogisticRegression()]),
+    }
+
+
+@pytest.mark.parametrize("name", list(_catalogue()))
+def test_pipelines_of_scikit_learn_parts_load_without_trusted(name, labelled, tmp_path):
+    # A newcomer's ordinary pipeline must not need trusted= (SimpleImputer's
+    # numpy dtype, forests' trees, KD-trees and SelectKBest's f_classif were refused).
+    X, y = labelled
+    before, after = _catalogue()[name]
+    pipe = make_pipeline(*before, BetaVAETransformer(**FAST), *after).fit(X, y)
+    loaded = io.load(io.dump(pipe, tmp_path / "pipe.skbvae"))
+    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+    if hasattr(pipe, "predict_proba") and name != "feature selection":
+        np.testing.assert_array_equal(loaded.predict_proba(X), pipe.predict_proba(X))
+
+
+def test_a_grid_search_by_patient_loads_without_trusted(labelled, tmp_path):
+    X, y = labelled
+    search = GridSearchCV(make_pipeline(BetaVAETransformer(**FAST), LogisticRegression()), {"logisticregression__C": [0.1, 1.0]},
+                          cv=GroupKFold(3), scoring="balanced_accuracy").fit(X, y, groups=np.arange(len(X)) % 6)
+    loaded = io.load(io.dump(search, tmp_path / "search.skbvae"))
+    np.testing.assert_array_equal(loaded.predict_proba(X), search.predict_proba(X))
+    assert loaded.cv.__class__ is GroupKFold and loaded.best_params_ == search.best_params_
+
+
+def test_functions_from_outside_scikit_learn_are_still_refused(labelled, tmp_path):
+    X, y = labelled
+    pipe = make_pipeline(FunctionTransformer(_halve), BetaVAETransformer(**FAST)).fit(X)
+    path = io.dump(pipe, tmp_path / "own-function.skbvae")
+    with pytest.raises(ValueError, match=r"not trusted by default: \['test_io._halve'\]"):
+        io.load(path)
+    np.testing.assert_array_equal(io.load(path, trusted=["test_io._halve"]).transform(X), pipe.transform(X))
+
+
+def _halve(X):
+    return np.asarray(X) / 2
 
 
 def test_a_column_transformer_with_a_vae_on_the_samples(labelled, tmp_path):
