@@ -23,6 +23,7 @@ from ._scaling import SCALINGS, fit_scaling, scale_to_float32
 from ._signal_info import signal_info
 from ._threads import compute_threads, resolve_n_threads
 from ._training import build_net, check_capacity
+from ._training_shape import warn_if_training_shape_is_odd
 
 # Posterior draws of the ELBO estimate in ``score_samples``. The draws are the
 # same for every row, so each row's score depends on that row alone.
@@ -525,6 +526,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         continuing = self.warm_start and self.__sklearn_is_fitted__()
         info = signal_info(X)
         X = self._check_X(X, reset=not continuing)
+        warn_if_training_shape_is_odd(X, latent_dim=self.latent_dim)
         try:
             group_codes = None if groups is None else _groups.check_groups(groups, len(X))
             with compute_threads(resolve_n_threads(self.n_jobs)):
@@ -870,9 +872,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         if latents.size == 0 or not np.issubdtype(latents.dtype, np.integer) or latents.ndim != 1:
             raise ValueError(f"latents must be a non-empty sequence of ints; got {latents!r}.")
         if ((latents < 0) | (latents >= n_latents)).any():
-            raise ValueError(
-                f"latents must lie in [0, {n_latents - 1}] (latent_dim={n_latents}); got {latents.tolist()}."
-            )
+            raise ValueError(self._latents_range_message(latents))
         values = np.linspace(-3, 3, 7) if values is None else values
         values = check_array(np.atleast_1d(values).reshape(1, -1), input_name="values").ravel()
         n_traversed, n_values = len(latents), len(values)
@@ -891,6 +891,17 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         out = self._map_batches(X, traverse_batch, rows_per_batch, scale_input=True,
                                 unscale_output="mean_and_std" if return_std else True)
         return (out[..., 0, :], out[..., 1, :]) if return_std else out
+
+    def _latents_range_message(self, latents):
+        n_latents = self._n_features_out
+        message = f"latents must lie in [0, {n_latents - 1}]; got {latents.tolist()}."
+        if n_latents < self.latent_dim:
+            message += (
+                f" The model has {n_latents} components: the {n_latents} active latents of latent_dim="
+                f"{self.latent_dim} (KL > 0.01 nats), rotated by rotation={self.rotation!r}; the other "
+                f"{self.latent_dim - n_latents} carry no information. To traverse every latent as it is, fit "
+                "with rotation=None (then all latent_dim latents are components).")
+        return message
 
     def sample(self, n_samples=1, random_state=None, *, X=None, noise=False):
         """Generate new signals by decoding codes drawn from N(0, I), or from the codes of ``X``.

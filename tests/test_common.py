@@ -5,6 +5,9 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skbvae import BetaVAETransformer, _training
 
+# scikit-learn's checks fit on 10 to 30 rows, which fit rightly calls too few for a β-VAE.
+pytestmark = pytest.mark.filterwarnings(r"ignore:X has \d+ rows for latent_dim=:UserWarning")
+
 _TINY = dict(latent_dim=2, hidden_layer_sizes=(8,), max_epochs=2, batch_size=16)
 
 ESTIMATORS = [

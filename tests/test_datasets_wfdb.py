@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import wfdb
 
-from conftest import NO_RECORDS, SHARED_WFDB
+from conftest import SHARED_WFDB, needs_wfdb
 from skbvae.datasets import BEAT_SYMBOLS, detect_r_peaks, load_wfdb_heartbeats, make_ecg
 
 META_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "rr_pre",
@@ -160,7 +160,7 @@ def test_kachuee_layout(tmp_path):
 
 def test_implausible_heart_rates_dropped(tmp_path):
     write_record(tmp_path, "rec", 250, heart_rate=72)
-    with pytest.raises(ValueError, match="plausible heart rate"):
+    with pytest.raises(ValueError, match=r"median 7\d bpm at fs=250 Hz, outside heart_rate_range \(100-200 bpm\)"):
         load_wfdb_heartbeats(tmp_path / "rec", heart_rate_range=(100, 200))
 
 
@@ -168,7 +168,8 @@ def test_nan_samples_are_skipped_not_propagated(tmp_path):
     ecg, truth = make_ecg(20.0, fs=250, random_state=0)
     ecg[2000:2100] = np.nan
     write_record(tmp_path, "gappy", 250, signal=ecg)
-    X, meta = load_wfdb_heartbeats(tmp_path / "gappy")
+    with pytest.warns(RuntimeWarning, match=r"gappy: lead ii: dropped 0.4 s without usable ECG \(missing"):
+        X, meta = load_wfdb_heartbeats(tmp_path / "gappy")
     assert np.isfinite(X).all()
     assert not ((meta["r_peak"] > 2000 - 40) & (meta["r_peak"] < 2100 + 40)).any()
     assert len(X) >= len(truth) - 5
@@ -230,10 +231,7 @@ def test_invalid_arguments(tmp_path, kwargs, match):
 
 
 # ----------------------------------------------------------------- real records
-needs_shared = pytest.mark.skipif(not (SHARED_WFDB / "100.hea").is_file(), reason=NO_RECORDS)
-
-
-@needs_shared
+@needs_wfdb("s0010_re.hea", "s0010_re.dat")
 def test_real_ptb_record_s0010_re():
     X, meta = load_wfdb_heartbeats(SHARED_WFDB / "s0010_re", lead="ii")
     assert 50 <= len(X) <= 53
@@ -241,7 +239,7 @@ def test_real_ptb_record_s0010_re():
     assert meta["heart_rate"].between(60, 100).all()
 
 
-@needs_shared
+@needs_wfdb("100.hea", "100.dat", "100.atr")
 def test_real_mitbih_record_100_matches_annotations():
     record = wfdb.rdrecord(str(SHARED_WFDB / "100"))
     annotation = wfdb.rdann(str(SHARED_WFDB / "100"), "atr")
@@ -254,3 +252,19 @@ def test_real_mitbih_record_100_matches_annotations():
     assert (len(found) - false_positive) / len(found) >= 0.995
     X, meta = load_wfdb_heartbeats(SHARED_WFDB / "100")
     assert len(X) >= 0.99 * len(reference) and (meta["lead"] == "MLII").all()
+
+
+def test_a_folder_loads_silently_unless_verbose(tmp_path, capsys, monkeypatch):
+    from skbvae import _progress
+
+    for k in range(3):
+        write_record(tmp_path, f"rec{k}", 250, seed=k)
+    load_wfdb_heartbeats(tmp_path)
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(_progress, "LOG_INTERVAL_S", 0.0)  # a line after every record, not every 10 s
+    X, meta = load_wfdb_heartbeats(tmp_path, verbose=1)
+    said = capsys.readouterr().err.splitlines()
+    assert said[:2] == [line for line in said if "/3 records" in line][:2] and said[0].startswith(
+        "load_wfdb_heartbeats: 1/3 records (33%)"), said
+    assert said[-1].startswith("load_wfdb_heartbeats: 3 records in"), said
+    assert meta["record"].nunique() == 3

@@ -214,3 +214,50 @@ def test_a_file_that_is_not_a_record_is_named_for_what_it_is(tmp_path):
         load_wfdb_heartbeats(tmp_path / "weather.csv")
     with pytest.raises(FileNotFoundError, match="no such WFDB record"):
         load_wfdb_heartbeats(tmp_path / "nothing")
+
+
+def test_signals_passed_as_columns_are_named(beats):
+    X = beats[0][:300]  # 300 beats of 187 samples, passed the wrong way round
+    with pytest.warns(UserWarning, match=r"X has 187 rows \(signals\) of 300 samples each.*looks transposed.*pass X\.T") as caught:
+        BetaVAETransformer(**FAST).fit(X.T)
+    assert caught[0].filename == __file__
+
+
+def test_too_few_rows_for_the_latents_are_named(beats):
+    with pytest.warns(UserWarning, match=r"X has 5 rows for latent_dim=3: too few.*at least 10 rows per latent"):
+        BetaVAETransformer(**FAST).fit(beats[0][:5])
+
+
+def test_an_ordinary_training_set_fits_without_a_shape_warning(beats):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        BetaVAETransformer(**FAST).fit(beats[0][:200])  # 200 beats of 187 samples, 3 latents
+
+
+def test_traverse_beyond_the_active_latents_says_why_and_how(beats, monkeypatch):
+    # A rotated model keeps the active latents only: say so, and how to reach the others.
+    # Which latents a short fit leaves active varies by CPU; four are chosen here.
+    from skbvae import _transformer
+
+    monkeypatch.setattr(_transformer, "select_active", lambda kl: np.arange(4))
+    vae = BetaVAETransformer(**{**FAST, "latent_dim": 6, "rotation": "ica"}).fit(beats[0][:300])
+    assert vae.n_components_ == 4
+    with pytest.raises(ValueError, match=(rf"latents must lie in \[0, {vae.n_components_ - 1}\]; got \[7\]\. The model "
+                                          rf"has {vae.n_components_} components: the {vae.n_components_} active latents "
+                                          r"of latent_dim=6.*fit with rotation=None")):
+        vae.traverse(beats[0][:1], latents=[7])
+
+
+@pytest.mark.parametrize("told, actual", [(125, 360), (1000, 360), (128, 500)])
+def test_a_wrong_sampling_rate_is_named_with_the_likely_one(told, actual):
+    from skbvae.datasets import cut_heartbeats, make_ecg
+    from skbvae.exceptions import RecordError
+
+    ecg, _ = make_ecg(60.0, fs=actual, heart_rate=75, random_state=0)
+    # MIT-BIH 100 read at 125 Hz once gave 2 beats at "26 bpm" without a word.
+    with pytest.raises(RecordError, match=(rf"median \d+ bpm at fs={told} Hz, outside heart_rate_range.*Is fs the rate "
+                                           rf"the signal was recorded at\? At {actual} Hz they would come at 7\d bpm")):
+        cut_heartbeats(ecg, told)
+    assert len(cut_heartbeats(ecg, actual)[0]) > 60

@@ -115,6 +115,7 @@ def test_select_active_keeps_at_least_one_latent():
     assert select_active([0.0, 0.004, 0.001]).tolist() == [1]
 
 
+@pytest.mark.filterwarnings("ignore:X has 1 rows for latent_dim")  # said before the error; tested in test_errors
 def test_rotation_needs_two_rows_and_names_the_option(beats):
     X, _ = beats
     with pytest.raises(ValueError, match="n_samples=1"):

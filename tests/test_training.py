@@ -55,6 +55,7 @@ def test_without_early_stopping_every_row_trains(beats):
     assert "valid_loss" not in vae.history_.columns
 
 
+@pytest.mark.filterwarnings("ignore:X has 1 rows for latent_dim")  # said before the error; tested in test_errors
 def test_early_stopping_needs_rows_to_hold_out(beats):
     X, _ = beats
     with pytest.raises(ValueError, match="n_samples=1"):

@@ -109,6 +109,36 @@ def rr_features(peaks, fs, unusable=None):
     return {"rr_pre": rr_pre, "rr_post": rr_post, "rr_local": rr_local, "rr_record": rr_record}
 
 
+#: Sampling rates ECGs are commonly recorded at, to suggest when ``fs`` looks wrong.
+COMMON_RATES = (125.0, 128.0, 200.0, 250.0, 256.0, 257.0, 360.0, 500.0, 1000.0)
+
+
+def _check_rate_says_fs_is_right(heart_rate, fs, heart_rate_range, where, record):
+    """Raise when the detected beats' median rate is implausible: the likely cause is a wrong ``fs``.
+
+    The detector finds the same beats whatever ``fs`` it is told, so a wrong
+    rate scales every heart rate by the same factor (MIT-BIH 100 at 360 Hz
+    read as 125 Hz: 26 bpm instead of 75). Without this check a few beats
+    passed as "pauses" and came back without a word.
+    """
+    heart_rate = heart_rate[np.isfinite(heart_rate)]
+    if len(heart_rate) < 2:
+        return
+    median = float(np.median(heart_rate))
+    low, high = heart_rate_range
+    if low <= median <= high:
+        return
+    # The common rate at which the same beats come closest to 75 bpm.
+    suggested = min(COMMON_RATES, key=lambda rate: abs(np.log(median * rate / fs / 75.0)))
+    at_suggested = median * suggested / fs
+    hint = (f" At {suggested:g} Hz they would come at {at_suggested:.0f} bpm." if low <= at_suggested <= high else "")
+    raise RecordError(
+        f"{where}: the {len(heart_rate)} detected beats come at a median {median:.0f} bpm at fs={fs:g} Hz, outside "
+        f"heart_rate_range ({low:g}-{high:g} bpm). Is fs the rate the signal was recorded at?{hint} Pass the "
+        "recording's rate as fs (a WFDB header gives it: wfdb.rdheader(path).fs), or widen heart_rate_range "
+        "for a rhythm that really is this slow or fast.", record=record)
+
+
 def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs=125.0, layout="window",
               window=(0.25, 1.25), heart_rate_range=(30.0, 200.0), min_quality=MIN_QUALITY, features=False,
               where="ecg", record=None):
@@ -179,6 +209,8 @@ def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs
     heart_rate = 60.0 / rr
     intervals = rr_features(peaks, fs_lead, unusable)
     low, high = heart_rate_range
+    if not reference:
+        _check_rate_says_fs_is_right(heart_rate[good], fs_lead, heart_rate_range, where, record)
     if reference:
         plausible = good  # a reference beat's rate says nothing about whether it is a beat
     else:
