@@ -63,7 +63,7 @@ def main():
     args.out.mkdir(parents=True, exist_ok=True)
 
     X, factors = make_heartbeats(args.n_beats, random_state=0)
-    vae = BetaVAETransformer(max_epochs=args.epochs, random_state=0).fit(X)
+    vae = BetaVAETransformer(max_epochs=args.epochs, random_state=0, verbose=1).fit(X)
     Z = vae.transform(X)
     corr = [abs(np.corrcoef(Z[:, k], factors["st_shift"])[0, 1]) for k in range(Z.shape[1])]
     st_latent = int(np.argmax(corr))

@@ -120,10 +120,10 @@ def main():
     print(f"{len(X)} beats of {X.shape[1]} samples; factors: {', '.join(factors.columns)}")
     start = clock.perf_counter()
     quick = {} if args.epochs is None else {"max_epochs": args.epochs}
-    vae = BetaVAETransformer(random_state=0, **quick).fit(X)
+    vae = BetaVAETransformer(random_state=0, verbose=1, **quick).fit(X)  # verbose=1: progress while it trains
     print(f"defaults fitted in {clock.perf_counter() - start:.1f} s")
     start = clock.perf_counter()
-    seed = BetaVAETransformer(random_state=0, **{**SEED_SETUP, **quick}).fit(X)
+    seed = BetaVAETransformer(random_state=0, verbose=1, **{**SEED_SETUP, **quick}).fit(X)
     print(f"seed article's setup fitted in {clock.perf_counter() - start:.1f} s")
 
     # make_heartbeats' beats are at 125 Hz from 0.25 s before R, in mV; the loader's frame says so itself.

@@ -134,7 +134,7 @@ def main():
         print(f"{name}: {len(data['train'])} training / {len(data['test'])} held-out beats; {labels}")
     models = {}
     for name, data in sources.items():
-        vae = BetaVAETransformer(scaling="global", max_epochs=args.epochs, random_state=0).fit(data["train"])
+        vae = BetaVAETransformer(scaling="global", max_epochs=args.epochs, random_state=0, verbose=1).fit(data["train"])
         models[name] = {"β-VAE": vae, "PCA": PCA(vae.n_components_).fit(data["train"])}
 
     rows = []

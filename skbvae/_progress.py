@@ -190,3 +190,35 @@ class SharedCoresWarning(Callback):
                 "on a shared machine (benchmarks/bench_threads.py). n_jobs=1 (the default) is at most "
                 "1.8x slower there.",
                 RuntimeWarning)
+
+
+def progress(items, *, total, what, verbose, name="skbvae", interval=None):
+    """Yield ``items``, showing ``what`` done out of ``total`` when ``verbose`` is 1 or more.
+
+    The same display as :class:`EpochProgress`: a tqdm bar on a terminal, else
+    a line on standard error at most every ``interval`` seconds
+    (:data:`LOG_INTERVAL_S`) and a last line with the count and the time, so
+    a loader over a folder of thousands of records is not silent for minutes.
+    """
+    if not verbose:
+        yield from items
+        return
+    if stderr_is_terminal():
+        with tqdm(total=total, unit=what, desc=name, file=sys.stderr, dynamic_ncols=True) as bar:
+            for item in items:
+                yield item
+                bar.update(1)
+        return
+    interval = LOG_INTERVAL_S if interval is None else interval
+    started = last_line = time.perf_counter()
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        now = time.perf_counter()
+        if now - last_line >= interval and done < total:
+            last_line = now
+            left = (now - started) / done * (total - done)
+            print(f"{name}: {done}/{total} {what} ({done / total:.0%}), {_duration(now - started)} so far, about "
+                  f"{_duration(left)} left", file=sys.stderr, flush=True)
+    print(f"{name}: {done} {what} in {_duration(time.perf_counter() - started)}", file=sys.stderr, flush=True)

@@ -419,12 +419,19 @@ def plot_latent_vs_factor(estimator, X, factors, *, n_bins=20, max_points=2000, 
     n_latents, n_factors = len(order), F.shape[1]
     fig = plt.figure(figsize=(1.6 * n_factors + 4, 1.2 * n_latents + 1), constrained_layout=True)
     grid = fig.add_gridspec(n_latents, n_factors + 3)
+    from matplotlib.ticker import MaxNLocator
+
+    # A column shares its factor's axis and a row its latent's, so the values
+    # are read off the bottom row and the left column (they once had no ticks).
+    panels = np.empty((n_latents, n_factors), dtype=object)
     for row, latent in enumerate(order):
         for col in range(n_factors):
-            ax = fig.add_subplot(grid[row, col])
+            ax = panels[row, col] = fig.add_subplot(grid[row, col], sharex=panels[0, col] if row else None,
+                                                    sharey=panels[row, 0] if col else None)
             ax.scatter(F[subset, col], Z[subset, latent], s=1, alpha=0.3, color="tab:blue")
-            ax.set_xticks([])
-            ax.set_yticks([])
+            ax.xaxis.set_major_locator(MaxNLocator(3))
+            ax.yaxis.set_major_locator(MaxNLocator(3))
+            ax.tick_params(labelsize=6, length=2, pad=1, labelbottom=row == n_latents - 1, labelleft=col == 0)
             if row == 0:
                 ax.set_title(names[col], fontsize=8)
             if col == 0:

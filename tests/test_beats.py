@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import wfdb
 
-from conftest import NO_MITDB, SHARED_MITDB
+from conftest import SHARED_MITDB, needs_mitdb
 from skbvae.datasets import AAMI_CLASSES, cut_heartbeats, load_wfdb_heartbeats, make_ecg
 from skbvae.datasets._beats import MAX_PAUSE_S, rr_features
 
@@ -135,7 +135,11 @@ def test_cut_heartbeats_as_frame_carries_the_time_axis():
     assert X.attrs["signal"] == {"fs": 100.0, "start": -0.2, "units": "mV"}
 
 
-@pytest.mark.skipif(not SHARED_MITDB.is_dir(), reason=NO_MITDB)
+#: MIT-BIH DS1, the inter-patient training records (de Chazal et al. 2004).
+DS1 = "101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230".split()
+
+
+@needs_mitdb("208.hea", "208.dat", "208.atr")
 def test_mitbih_ds1_labels_are_the_cardiologists():
     # Record 208: normal beats, ~990 ventricular, ~370 fusion and a few supraventricular ones.
     X, meta = _quiet(load_wfdb_heartbeats, SHARED_MITDB / "208", annotations=True)
@@ -151,7 +155,7 @@ def test_mitbih_ds1_labels_are_the_cardiologists():
     assert meta["rr_record"].nunique() == 1 and 0.5 < meta["rr_record"].iloc[0] < 1.2
 
 
-@pytest.mark.skipif(not SHARED_MITDB.is_dir(), reason=NO_MITDB)
+@needs_mitdb("RECORDS", *(f"{record}.{ext}" for record in DS1 for ext in ("hea", "dat", "atr")))
 def test_mitbih_ds1_folder_names_records_by_name():
     _, meta = _quiet(load_wfdb_heartbeats, SHARED_MITDB, annotations=True, n_jobs=2)
     assert sorted(meta["record"].unique()) == sorted((SHARED_MITDB / "RECORDS").read_text().split())

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import FAST, NO_RECORDS, SHARED_WFDB
+from conftest import FAST, SHARED_WFDB, needs_wfdb
 from skbvae import BetaVAETransformer
 from skbvae.datasets import load_wfdb_heartbeats, make_heartbeats
 from test_datasets_wfdb import write_record
@@ -104,7 +104,7 @@ def test_plots_draw_one_row_per_lead(leads3):
     plt.close("all")
 
 
-@pytest.mark.skipif(not (SHARED_WFDB / "s0010_re.hea").is_file(), reason=NO_RECORDS)
+@needs_wfdb("s0010_re.hea", "s0010_re.dat")
 def test_three_lead_fit_on_ptb_s0010_re(tmp_path):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")

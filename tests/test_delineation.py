@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import wfdb
 
-from conftest import NO_LUDB, SHARED_LUDB
+from conftest import SHARED_LUDB, needs_ludb
 from skbvae.datasets import BEAT_FEATURES, delineate_beats, make_ecg, measure_beat_features
 
 
@@ -96,7 +96,7 @@ def test_missing_samples_leave_the_waves_they_touch_unmeasured():
     assert b.drop(index=[0, 10, len(r_peaks) - 1])[["qrs_on", "qrs_off"]].notna().all().all()
 
 
-@pytest.mark.skipif(not SHARED_LUDB.is_dir(), reason=NO_LUDB)
+@needs_ludb(*(f"{record}.{ext}" for record in range(1, 41) for ext in ("hea", "dat", "ii")))
 def test_ludb_lead_ii_against_the_cardiologists():
     # 40 patients (the full 200 are in benchmarks/bench_delineation.py). Measured on these:
     # QRS -3 +- 13 ms, PR 0 +- 13 ms, QT +6 +- 29 ms; margins for other CPUs and versions.

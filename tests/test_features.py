@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import wfdb
 
-from conftest import NO_RECORDS, SHARED_WFDB
+from conftest import SHARED_WFDB, needs_wfdb
 from skbvae.datasets import BEAT_FEATURES, load_wfdb_heartbeats, make_ecg, measure_beat_features
 
 # Mean absolute error allowed per feature at 0.01 mV noise, about 1.5-2 times what
@@ -117,7 +117,7 @@ def test_loader_adds_features_measured_at_the_lead_rate(tmp_path):
     assert "r_amplitude" not in load_wfdb_heartbeats(tmp_path / "rec")[1]  # opt-in
 
 
-@pytest.mark.skipif(not SHARED_WFDB.exists(), reason=NO_RECORDS)
+@needs_wfdb("100.hea", "100.dat")
 def test_features_on_mitbih_100_are_physiological():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

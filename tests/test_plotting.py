@@ -119,6 +119,16 @@ def test_reconstructions_and_latent_vs_factor(vae, beats):
     np.testing.assert_allclose(fig.axes[0].lines[1].get_ydata(), vae.inverse_transform(vae.transform(X[:1]))[0])
     fig = plot_latent_vs_factor(vae, X, factors, max_points=100)
     assert len(fig.axes) == 3 * 7 + 2  # scatter grid, MI image, colour bar
+    fig.canvas.draw()
+    grid = np.array(fig.axes[:21], dtype=object).reshape(3, 7)
+
+    def labelled(axis):
+        return [tick.get_text() for tick in axis.get_ticklabels() if tick.get_visible() and tick.get_text()]
+
+    # The bottom row reads each factor's values, the left column each latent's (none had ticks before).
+    assert all(len(labelled(ax.xaxis)) >= 2 for ax in grid[-1])
+    assert all(len(labelled(ax.yaxis)) >= 2 for ax in grid[:, 0])
+    assert not labelled(grid[0, 1].xaxis) and not labelled(grid[0, 1].yaxis)
 
 
 def test_traversal_labels_go_under_the_panel_titles(vae, beats):

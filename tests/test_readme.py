@@ -71,3 +71,61 @@ def test_ci_also_runs_the_suite_on_generic_kernels_and_one_thread():
     # AVX-512 machine once failed what the developers' machines passed).
     ci = (ROOT / ".ci" / "run").read_text()
     assert "ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 .venv/bin/python -m pytest" in ci
+
+
+def test_readme_commands_use_the_virtual_environments_tools():
+    # After the two commands, bare `pip` and `sphinx-build` are not on PATH.
+    for match in re.finditer(r"(\S*)(pip install|sphinx-build)", README):
+        assert match.group(1).endswith(".venv/bin/"), README[max(0, match.start() - 60):match.end() + 20]
+
+
+def test_the_user_guide_names_no_readme_section_that_does_not_exist():
+    sections = set(re.findall(r"^#+ (.+)$", README, flags=re.M))
+    for named in re.findall(r"README's \*([^*]+)\*", USER_GUIDE):
+        assert named in sections, named
+
+
+def test_a_data_folder_without_ptb_skips_the_ptb_tests(tmp_path):
+    # SKBVAE_TEST_WFDB set to a folder holding MIT-BIH 100 but not PTB's s0010_re
+    # once made two tests fail instead of skipping.
+    import os
+    import subprocess
+    import sys
+
+    import wfdb
+
+    from skbvae.datasets import make_ecg
+
+    ecg, _ = make_ecg(10.0, fs=360, random_state=0)
+    wfdb.wrsamp("100", fs=360, units=["mV"], sig_name=["MLII"], p_signal=ecg[:, None], fmt=["212"],
+                adc_gain=[200.0], baseline=[0], write_dir=str(tmp_path))
+    tests = ["tests/test_datasets_wfdb.py::test_real_ptb_record_s0010_re",
+             "tests/test_channels.py::test_three_lead_fit_on_ptb_s0010_re"]
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *tests],
+                            cwd=ROOT, capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "SKBVAE_TEST_WFDB": str(tmp_path)})
+    assert result.returncode == 0 and "2 skipped" in result.stdout, result.stdout[-2000:]
+    assert f"{tmp_path} lacks s0010_re.hea, s0010_re.dat (set SKBVAE_TEST_WFDB" in result.stdout
+
+
+def test_the_package_itself_raises_no_deprecation_warning():
+    # The suite printed 352 warnings; none may come from skbvae's own use of torch, pandas,
+    # scikit-learn or wfdb. Every deprecation is an error here, in a fresh process.
+    import subprocess
+    import sys
+
+    code = (
+        "import os, tempfile\n"
+        "from skbvae import BetaVAETransformer, io\n"
+        "from skbvae.datasets import cut_heartbeats, make_ecg, make_heartbeats\n"
+        "X, _ = make_heartbeats(300, random_state=0)\n"
+        "vae = BetaVAETransformer(latent_dim=3, max_epochs=2, random_state=0).fit(X)\n"
+        "vae.transform(X); vae.traverse(X[:1]); vae.sample(3); vae.score(X)\n"
+        "io.load(io.dump(vae, os.path.join(tempfile.mkdtemp(), 'm.skbvae')))\n"
+        "ecg, _ = make_ecg(20.0, fs=250, random_state=0)\n"
+        "cut_heartbeats(ecg, 250, features=True)\n"
+    )
+    result = subprocess.run([sys.executable, "-W", "error::DeprecationWarning", "-W", "error::FutureWarning",
+                             "-W", "error::PendingDeprecationWarning", "-c", code],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]

@@ -175,7 +175,8 @@ def test_capacity_schedule_in_history(beats):
     vae = BetaVAETransformer(**{**FAST, "max_epochs": 4}, capacity=20.0).fit(X)
     # 40 steps; the default ramp is the whole run.
     np.testing.assert_allclose(vae.history_["capacity"], [5.0, 10.0, 15.0, 20.0])
-    vae.set_params(capacity_steps=1000).fit(X)  # a ramp longer than the run stops short
+    with pytest.warns(UserWarning, match="capacity_steps=1000 optimizer steps outlast this fit"):
+        vae.set_params(capacity_steps=1000).fit(X)  # a ramp longer than the run stops short
     np.testing.assert_allclose(vae.history_["capacity"], [0.2, 0.4, 0.6, 0.8])
     vae.set_params(capacity_steps=10).fit(X)  # reaches C_max after the first epoch
     np.testing.assert_allclose(vae.history_["capacity"], [20.0] * 4)
@@ -366,6 +367,8 @@ def test_net_returns_to_training_mode_after_inference(beats):
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="simulates loading a GPU model without a GPU")
+# skorch says it twice, the second time when it moves the module's data: the same fact.
+@pytest.mark.filterwarnings("ignore:Requested to load data to CUDA but no CUDA devices")
 def test_model_saved_on_gpu_loads_on_cpu_only_machine(fitted, beats):
     from skorch.exceptions import DeviceWarning
 

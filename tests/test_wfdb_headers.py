@@ -165,3 +165,15 @@ def test_loading_says_nothing_of_wfdbs_own_pandas_deprecations(tmp_path):
     result = subprocess.run([sys.executable, "-W", "default", "-c", code], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     assert "Warning" not in result.stderr, result.stderr[-2000:]
+
+
+def test_a_folder_of_such_records_gives_one_warning_that_counts_them(tmp_path):
+    # 20 Challenge 2017 records once gave 20 identical warnings; the full set has 8,528.
+    for k in range(6):
+        _with_record_line_tail(_record(tmp_path, 1, "mat", name=f"A{k:05d}", seed=k), "2014-05-08 05:05:15")
+    X, meta, caught = _load(tmp_path)
+    assert meta["record"].nunique() == 6
+    said = caught
+    assert len(said) == 1, said
+    assert said[0].startswith("6 of 6 records each had a base time or date in its header that wfdb cannot read; "
+                              "it was ignored (A00000, A00001, A00002 and 3 more); the first: "), said[0]

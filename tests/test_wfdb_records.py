@@ -8,7 +8,7 @@ import pytest
 import wfdb
 from wfdb.io.convert.matlab import wfdb_to_mat
 
-from conftest import NO_RECORDS, SHARED_WFDB
+from conftest import SHARED_WFDB, needs_wfdb
 from skbvae import RecordError
 from skbvae.datasets import load_wfdb_heartbeats, make_ecg
 from skbvae.datasets._artefacts import readable_mask
@@ -99,8 +99,9 @@ def test_saturation_is_dropped(tmp_path):
     ecg, _ = make_ecg(60.0, fs=250, random_state=0)
     ecg[5000:6000] = 3.0  # the amplifier held at its rail for 4 s
     ecg = np.minimum(ecg, 3.0)
+    path = write(tmp_path, "rail", ecg)  # outside pytest.warns, which shows wfdb's own warnings again
     with pytest.warns(RuntimeWarning, match=r"saturated|flat"):
-        _, meta = load_wfdb_heartbeats(write(tmp_path, "rail", ecg))
+        _, meta = load_wfdb_heartbeats(path)
     assert not ((meta["r_peak"] > 5000) & (meta["r_peak"] < 6000)).any()
 
 
@@ -152,8 +153,9 @@ def test_clean_beats_of_other_shapes_are_kept_and_shown_as_shapes(tmp_path, rhyt
 def test_noise_bursts_inside_a_run_of_wide_beats_are_dropped_as_noise(tmp_path):
     ecg, r_peaks, events, kinds = make_ecg(240.0, fs=250, rhythm="ventricular_runs", noise_bursts=3,
                                            random_state=0, return_events=True, return_kinds=True)
+    path = write(tmp_path, "runs", ecg)
     with pytest.warns(RuntimeWarning, match=r"dropped [0-9.]+ s without usable ECG \(noise"):
-        _, meta = load_wfdb_heartbeats(write(tmp_path, "runs", ecg))
+        _, meta = load_wfdb_heartbeats(path)
     readable = readable_mask(len(ecg), events, int(0.2 * 250)) & _cut_beats(np.arange(len(ecg)), len(ecg), 250)
     kept, positive = _kept(meta, r_peaks[readable[r_peaks]], 250)
     assert kept.mean() >= 0.99
@@ -303,8 +305,7 @@ def test_all_nan_lead(tmp_path):
 # ------------------------------------------------------------------ the shared messy records
 def shared(name):
     path = SHARED_WFDB / name
-    return pytest.param(path, marks=pytest.mark.skipif(not path.with_name(path.name + ".hea").is_file(),
-                                                       reason=NO_RECORDS))
+    return pytest.param(path, marks=needs_wfdb(f"{name}.hea"))
 
 
 @pytest.mark.parametrize("path", [shared("v102s")])
@@ -362,3 +363,21 @@ def test_pleth_is_refused(path):
 def test_mixedsignals_ecg_at_its_own_rate(path):
     X, meta = quiet_load(path)
     assert meta["fs"].iloc[0] == pytest.approx(249.89, abs=0.01) and 370 <= len(X) <= 395
+
+
+def test_records_skipped_in_a_folder_are_counted_in_one_warning(tmp_path):
+    import wfdb as _wfdb
+
+    rng = np.random.default_rng(0)
+    for k in range(4):  # four records of noise, and one of ECG
+        _wfdb.wrsamp(f"noise{k}", fs=250, units=["mV"], sig_name=["II"], p_signal=rng.normal(size=(2500, 1)),
+                     fmt=["16"], adc_gain=[1000.0], baseline=[0], write_dir=str(tmp_path))
+    ecg, _ = make_ecg(20.0, fs=250, random_state=0)
+    _wfdb.wrsamp("ecg", fs=250, units=["mV"], sig_name=["II"], p_signal=ecg[:, None], fmt=["16"],
+                 adc_gain=[1000.0], baseline=[0], write_dir=str(tmp_path))
+    with pytest.warns(RuntimeWarning) as caught:
+        X, meta = load_wfdb_heartbeats(tmp_path, errors="warn")
+    said = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert set(meta["record"]) == {"ecg"}
+    assert len(said) == 1 and said[0].startswith("4 of 5 records each gave no beat and was skipped "
+                                                 "(noise0, noise1, noise2 and 1 more); the first: skipped "), said

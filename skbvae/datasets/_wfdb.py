@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
+from .._progress import progress
 from ..exceptions import RecordError
 from ._beats import beats_frame, check_cut_options, cut_leads
 from ._quality import MIN_QUALITY
@@ -54,6 +55,35 @@ def _label(diagnosis):
     return np.nan
 
 
+# What each kind of notice says of the records it names, for the one warning
+# that gathers them (a folder of 8,528 Challenge records once gave a warning per
+# record: the same header-date warning 20 times for 20 records).
+_NOTICE_KINDS = {
+    "header": "had a base time or date in its header that wfdb cannot read; it was ignored",
+    "dropped": "had stretches without usable ECG, which were dropped with their beats",
+    "skipped": "gave no beat and was skipped",
+}
+
+
+def _one_warning_per_kind(notices, n_records, shown=3):
+    """The warnings for ``notices`` ((kind, record name, text) triples): one per kind, however many records.
+
+    A kind that concerns one record warns with its own text; several records
+    give one warning that counts them, names the first few and quotes the first.
+    """
+    by_kind = {}
+    for kind, name, text in notices:
+        by_kind.setdefault(kind, []).append((name, text))
+    for kind, items in by_kind.items():
+        if len(items) == 1:
+            yield items[0][1]
+            continue
+        names = [str(name) for name, _ in items]
+        listed = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
+        yield (f"{len(items)} of {n_records} records each {_NOTICE_KINDS[kind]} ({listed}); the first: "
+               f"{items[0][1]}")
+
+
 def _record_beats(record_path, name, leads, fs, layout, window, annotations, heart_rate_range, min_quality,
                   allow_non_ecg, features=False):
     """Beats, metadata, notices and units of one record (``name``: how ``meta["record"]`` names it)."""
@@ -68,8 +98,9 @@ def _record_beats(record_path, name, leads, fs, layout, window, annotations, hea
                                      layout=layout, window=window, heart_rate_range=heart_rate_range,
                                      min_quality=min_quality, features=features,
                                      where=f"{record_path}: lead {lead_names[0]}", record=record_path)
+    notices = [("dropped", notice) for notice in notices]
     if getattr(record, "header_notice", None):
-        notices.insert(0, record.header_notice)
+        notices.insert(0, ("header", record.header_notice))
     diagnosis = _diagnosis(record.comments)
     patient = record_path.parent.name if record_path.parent.name.lower().startswith("patient") else record_path.name
     for position, (column, value) in enumerate(zip(_RECORD_COLUMNS, (name, patient, ",".join(lead_names), diagnosis,
@@ -170,7 +201,9 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     n_jobs : int or None, default=None
         Records read in parallel with joblib (None: one process).
     verbose : int, default=0
-        joblib progress messages over records (10 prints every record).
+        0 is silent. 1 shows progress over the records: a bar on a terminal
+        (records done of the total, time left), else a line on standard
+        error every 10 s and one at the end.
     features : bool, default=False
         Add the measured beat features of
         :func:`~skbvae.datasets.measure_beat_features` to ``meta``:
@@ -228,9 +261,10 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     Warns
     -----
     RuntimeWarning
-        For the seconds of a record dropped as unusable, for each record
-        skipped under ``errors="warn"``, and once for a record whose header's
-        base time or date is not in WFDB's form (``2014-05-08 05:05:15``, as
+        One warning per kind of event, however many records it concerns
+        (counting them and naming the first few): the seconds of records
+        dropped as unusable, the records skipped under ``errors="warn"``, and
+        the records whose header's base time or date is not in WFDB's form (``2014-05-08 05:05:15``, as
         the PhysioNet/CinC Challenge 2017 writes it; a year alone): wfdb cannot
         parse such a header, so it is read without those fields, which play
         no part in cutting beats.
@@ -271,17 +305,21 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
             raise failure
         return failure
 
-    results = Parallel(n_jobs=n_jobs, verbose=verbose)(delayed(load_one)(r, n) for r, n in zip(records, names))
+    # In order, as each record is done (joblib's generator), so that progress is seen as it happens.
+    results = list(progress(Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(load_one)(r, n) for r, n in zip(records, names)),
+        total=len(records), what="records", verbose=verbose, name="load_wfdb_heartbeats"))
     # Warnings are given here, not in the workers, so that they reach the caller under n_jobs too.
-    loaded = []
-    for result in results:
+    loaded, notices = [], []
+    for name, result in zip(names, results):
         if isinstance(result, RecordError):
-            warnings.warn(f"skipped {result}", RuntimeWarning, stacklevel=2)
+            notices.append(("skipped", name, f"skipped {result}"))
             continue
-        beats, meta, notices, units = result
-        for notice in notices:
-            warnings.warn(notice, RuntimeWarning, stacklevel=2)
+        beats, meta, record_notices, units = result
+        notices.extend((kind, name, text) for kind, text in record_notices)
         loaded.append((beats, meta, units))
+    for message in _one_warning_per_kind(notices, len(records)):
+        warnings.warn(message, RuntimeWarning, stacklevel=2)
     if not loaded:
         raise RecordError(f"{path}: none of its {len(records)} record(s) gave a heartbeat (see the warnings).")
     X = np.concatenate([beats for beats, _, _ in loaded])
