@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, signal
 
-from skbvae.datasets._rpeaks import check_ecg_signal, fill_missing, rr_intervals
+from skbvae.ecg._rpeaks import check_ecg_signal, fill_missing, rr_intervals
 
 #: Columns of :func:`measure_beat_features`, with their units.
 BEAT_FEATURES = {
@@ -84,7 +84,7 @@ def measure_beat_features(ecg, fs, r_peaks):
     """Heart rate, R amplitude, QRS duration, ST level, T wave and PR interval of every beat.
 
     Measured on a continuous lead at its own sampling rate, at given R
-    peaks (from :func:`~skbvae.datasets.detect_r_peaks`, annotations, or the
+    peaks (from :func:`~skbvae.ecg.detect_r_peaks`, annotations, or the
     ``r_peak`` column of :func:`~skbvae.datasets.load_wfdb_heartbeats`).
     These are the factors of real beats: with them the disentanglement
     metrics and :func:`~skbvae.plotting.plot_latent_vs_factor` work on
@@ -132,7 +132,8 @@ def measure_beat_features(ecg, fs, r_peaks):
 
     Examples
     --------
-    >>> from skbvae.datasets import make_ecg, measure_beat_features
+    >>> from skbvae.datasets import make_ecg
+    >>> from skbvae.ecg import measure_beat_features
     >>> ecg, r_peaks = make_ecg(10.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
     >>> features = measure_beat_features(ecg, 250, r_peaks)
     >>> list(features.columns)

@@ -9,7 +9,7 @@ QRS onset - P onset, QT = T end - QRS onset) against the CSE working party's
 2-SD tolerances (Martinez et al., 2004), and the share of annotated waves
 measured.
 
-- ``skbvae, lead II``: :func:`~skbvae.datasets.delineate_beats` on lead II,
+- ``skbvae, lead II``: :func:`~skbvae.ecg.delineate_beats` on lead II,
   against lead II's annotation;
 - ``skbvae, 12 leads``: the same on all 12 leads at once (each boundary the
   median over leads), against the median over leads of the cardiologists'
@@ -41,7 +41,7 @@ import pandas as pd
 import wfdb
 
 from _previous_features import measure_beat_features as previous_features  # benchmarks/ is on sys.path
-from skbvae.datasets import delineate_beats, measure_beat_features
+from skbvae.ecg import delineate_beats, measure_beat_features
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 LEADS = ["i", "ii", "iii", "avr", "avl", "avf", "v1", "v2", "v3", "v4", "v5", "v6"]

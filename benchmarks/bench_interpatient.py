@@ -16,7 +16,7 @@ standardised columns, as a user would try first:
 
 - ``RR only``;
 - ``PCA(10)`` and ``raw beat`` (the 187 samples);
-- ``measured features`` (:func:`~skbvae.datasets.measure_beat_features`: R,
+- ``measured features`` (:func:`~skbvae.ecg.measure_beat_features`: R,
   QRS, ST, T, PR; missing ones imputed, with indicators);
 - ``codes``: :class:`~skbvae.BetaVAETransformer` fitted unsupervised on the
   training patients' beats (defaults, and other settings named in the row);

@@ -3,7 +3,7 @@
 Each candidate ``BetaVAETransformer`` (and PCA(10) and FastICA(10) as the linear
 baselines) is fitted on some patients' beats and scored on other patients'
 beats (``GroupKFold`` by record), against the beat features measured on them
-(:func:`~skbvae.datasets.measure_beat_features`: heart rate, R amplitude, QRS
+(:func:`~skbvae.ecg.measure_beat_features`: heart rate, R amplitude, QRS
 duration, ST level, T wave, PR and QT intervals; NaN where not measured, each
 feature scored on its measured beats):
 

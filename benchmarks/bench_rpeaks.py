@@ -31,7 +31,8 @@ import numpy as np
 import wfdb
 from wfdb import processing
 
-from skbvae.datasets import detect_r_peaks, load_wfdb_heartbeats, make_ecg
+from skbvae.datasets import load_wfdb_heartbeats, make_ecg
+from skbvae.ecg import detect_r_peaks
 from skbvae.datasets._artefacts import readable_mask
 from skbvae.datasets._records import BEAT_SYMBOLS, is_ecg, read_record
 

@@ -7,7 +7,7 @@ some patients and scoring on others. Beats come from the annotated records of a 
 (``--wfdb PATH``, e.g. MIT-BIH's DS1: ``load_wfdb_heartbeats(..., annotations=True)`` gives
 each beat's AAMI class and its RR intervals) or, without it, from synthetic patients drawn by
 :func:`~skbvae.datasets.make_ecg` (rhythms with premature ventricular and atrial beats) and cut
-from the arrays with :func:`~skbvae.datasets.cut_heartbeats`.
+from the arrays with :func:`~skbvae.ecg.cut_heartbeats`.
 
 The model is one scikit-learn ``Pipeline``: a ``ColumnTransformer`` sends the beat's samples
 to :class:`~skbvae.BetaVAETransformer` and passes the RR features through, then a
@@ -49,7 +49,8 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skbvae import BetaVAETransformer  # noqa: E402
-from skbvae.datasets import cut_heartbeats, load_wfdb_heartbeats, make_ecg  # noqa: E402
+from skbvae.datasets import load_wfdb_heartbeats, make_ecg  # noqa: E402
+from skbvae.ecg import cut_heartbeats  # noqa: E402
 from skbvae.metrics import AAMI_SCORED, aami_scores  # noqa: E402
 
 #: Seconds of each beat around R: the beat itself, not the next one (its timing is in the RR features).

@@ -1,4 +1,4 @@
-"""Beats cut from arrays and records alike: RR features, labels, pauses (skbvae.datasets._beats)."""
+"""Beats cut from arrays and records alike: RR features, labels, pauses (skbvae.ecg._beats)."""
 
 import warnings
 
@@ -7,8 +7,9 @@ import pytest
 import wfdb
 
 from conftest import SHARED_MITDB, needs_mitdb
-from skbvae.datasets import AAMI_CLASSES, cut_heartbeats, load_wfdb_heartbeats, make_ecg
-from skbvae.datasets._beats import MAX_PAUSE_S, rr_features
+from skbvae.datasets import load_wfdb_heartbeats, make_ecg
+from skbvae.ecg import AAMI_CLASSES, cut_heartbeats
+from skbvae.ecg._beats import MAX_PAUSE_S, rr_features
 
 
 def _write(folder, name, signal, fs, names=("II",), kinds=None, r_peaks=None):

@@ -8,7 +8,8 @@ import pytest
 import wfdb
 
 from conftest import SHARED_WFDB, needs_wfdb
-from skbvae.datasets import BEAT_SYMBOLS, detect_r_peaks, load_wfdb_heartbeats, make_ecg
+from skbvae.datasets import BEAT_SYMBOLS, load_wfdb_heartbeats, make_ecg
+from skbvae.ecg import detect_r_peaks
 
 META_COLUMNS = ["record", "patient", "lead", "diagnosis", "label", "r_peak", "fs", "rr", "heart_rate", "rr_pre",
                 "rr_post", "rr_local", "rr_record", "quality", "shape"]

@@ -1,4 +1,4 @@
-"""P, QRS and T boundaries (skbvae.datasets.delineate_beats): on make_ecg's known waves and on LUDB."""
+"""P, QRS and T boundaries (skbvae.ecg.delineate_beats): on make_ecg's known waves and on LUDB."""
 
 import warnings
 
@@ -7,7 +7,8 @@ import pytest
 import wfdb
 
 from conftest import SHARED_LUDB, needs_ludb
-from skbvae.datasets import BEAT_FEATURES, delineate_beats, make_ecg, measure_beat_features
+from skbvae.datasets import make_ecg
+from skbvae.ecg import BEAT_FEATURES, delineate_beats, measure_beat_features
 
 
 def test_boundaries_come_in_the_order_of_the_waves():

@@ -35,7 +35,7 @@ def test_sphinx_build_has_no_warnings(tmp_path):
     api = (tmp_path / "html" / "api.html").read_text()
     for constant in ("datasets.HEARTBEAT_FACTORS", "datasets.PRICE_FACTORS", "datasets.PRICE_REPRESENTATIONS",
                      "datasets.LEAD_II_NAMES", "datasets.BEAT_SYMBOLS", "datasets.ARTEFACTS",
-                     "datasets.FS_RANGE", "datasets.MIN_QUALITY", "datasets.BEAT_FEATURES", "metrics.FOLLOWS_THRESHOLD", "metrics.ACTIVE_KL_THRESHOLD",
+                     "ecg.FS_RANGE", "ecg.MIN_QUALITY", "ecg.BEAT_FEATURES", "metrics.FOLLOWS_THRESHOLD", "metrics.ACTIVE_KL_THRESHOLD",
                      "io.FORMAT_VERSION"):
         assert f'id="skbvae.{constant}"' in api, constant
     assert (generated / "skbvae.io.load.html").is_file()

@@ -252,7 +252,8 @@ def test_traverse_beyond_the_active_latents_says_why_and_how(beats, monkeypatch)
 
 @pytest.mark.parametrize("told, actual", [(125, 360), (1000, 360), (128, 500)])
 def test_a_wrong_sampling_rate_is_named_with_the_likely_one(told, actual):
-    from skbvae.datasets import cut_heartbeats, make_ecg
+    from skbvae.datasets import make_ecg
+    from skbvae.ecg import cut_heartbeats
     from skbvae.exceptions import RecordError
 
     ecg, _ = make_ecg(60.0, fs=actual, heart_rate=75, random_state=0)

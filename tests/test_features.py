@@ -8,7 +8,8 @@ import pytest
 import wfdb
 
 from conftest import SHARED_WFDB, needs_wfdb
-from skbvae.datasets import BEAT_FEATURES, load_wfdb_heartbeats, make_ecg, measure_beat_features
+from skbvae.datasets import load_wfdb_heartbeats, make_ecg
+from skbvae.ecg import BEAT_FEATURES, measure_beat_features
 
 # Mean absolute error allowed per feature at 0.01 mV noise, about 1.5-2 times what
 # was measured (3 seeds x 250/360/500 Hz, 90 s each: QRS 8-11 ms, PR 11-12 ms).

@@ -117,7 +117,8 @@ def test_the_package_itself_raises_no_deprecation_warning():
     code = (
         "import os, tempfile\n"
         "from skbvae import BetaVAETransformer, io\n"
-        "from skbvae.datasets import cut_heartbeats, make_ecg, make_heartbeats\n"
+        "from skbvae.datasets import make_ecg, make_heartbeats\n"
+        "from skbvae.ecg import cut_heartbeats\n"
         "X, _ = make_heartbeats(300, random_state=0)\n"
         "vae = BetaVAETransformer(latent_dim=3, max_epochs=2, random_state=0).fit(X)\n"
         "vae.transform(X); vae.traverse(X[:1]); vae.sample(3); vae.score(X)\n"

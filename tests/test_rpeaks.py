@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from skbvae.datasets import ARTEFACTS, detect_r_peaks, make_ecg
+from skbvae.datasets import ARTEFACTS, make_ecg
+from skbvae.ecg import detect_r_peaks
 from skbvae.datasets._artefacts import readable_mask
 
 
@@ -78,7 +79,7 @@ def test_detector_on_misbehaving_records(fs, options):
 
 
 def test_steps_are_subtracted_at_their_edges():
-    from skbvae.datasets._rpeaks import remove_steps
+    from skbvae.ecg._rpeaks import remove_steps
 
     ecg, _, events = make_ecg(60.0, fs=250, rectangles=40, noise=0, random_state=0, return_events=True)
     clean, _ = make_ecg(60.0, fs=250, noise=0, random_state=0)
@@ -146,7 +147,7 @@ def test_detector_input_errors(ecg, fs, error, match):
 
 def test_detector_is_fast_enough_to_be_vectorised():
     """Not a timing test: the python loop visits energy maxima, about 5 a second, not samples."""
-    from skbvae.datasets import _rpeaks
+    from skbvae.ecg import _rpeaks
 
     calls = []
     original = _rpeaks._classify

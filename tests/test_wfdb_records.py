@@ -269,7 +269,7 @@ def test_scipy_failures_are_record_errors_and_warn_skips_them(tmp_path, monkeypa
     ecg, _ = make_ecg(20.0, fs=250, random_state=0)
     write(tmp_path, "a", ecg)
     write(tmp_path, "b", ecg)
-    import skbvae.datasets._beats as loader
+    import skbvae.ecg._beats as loader
 
     original = loader.detect_r_peaks
 

@@ -57,7 +57,7 @@ with _quiet_wfdb():
     import wfdb
 
 from ..exceptions import RecordError
-from ._rpeaks import FS_RANGE
+from ..ecg._rpeaks import FS_RANGE
 
 #: Names of lead II across databases, tried in order when ``lead=None``.
 LEAD_II_NAMES = ("ii", "mlii", "ecg lead ii", "lead ii", "ecg ii", "ecg")
@@ -70,8 +70,6 @@ _NOT_ECG_NAME = re.compile(
     r"eeg\w*|emg\w*|eog\w*|co2|etco2|temp\w*|flow|press\w*)$", re.I)
 # ... and by units (physical units no ECG is recorded in).
 _NOT_ECG_UNITS = {"mmhg", "cmh2o", "kpa", "%", "bpm", "ohm", "nu", "degc", "c", "l/min", "ml", "mmol/l"}
-# Amplitude floor in each ECG unit: 0.05 mV, under any QRS of a real lead.
-_FLOOR = {"mv": 0.05, "uv": 50.0, "µv": 50.0, "μv": 50.0, "v": 5e-5, "nv": 5e4, "": 0.05}
 # Bits per sample of the WFDB formats whose file size follows from the header.
 _BITS = {"8": 8, "16": 16, "24": 24, "32": 32, "61": 16, "80": 8, "160": 16, "212": 12, "310": 32 / 3, "311": 32 / 3}
 
@@ -378,11 +376,6 @@ def _read_segments(record_path, header):
 def is_ecg(name, units):
     """False for a signal that is not an ECG by its name or its units."""
     return not (_NOT_ECG_NAME.match(name.strip()) or (units or "").strip().lower() in _NOT_ECG_UNITS)
-
-
-def amplitude_floor(units):
-    """0.05 mV in the lead's units, or None for units that are not a voltage."""
-    return _FLOOR.get((units or "").strip().lower())
 
 
 def lead_index(record, record_path, lead, *, allow_non_ecg=False):

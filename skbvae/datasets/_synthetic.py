@@ -8,7 +8,7 @@ import pandas as pd
 from sklearn.utils import check_random_state
 
 from ._artefacts import add_artefacts
-from ._rpeaks import rr_intervals
+from ..ecg._rpeaks import rr_intervals
 
 #: Factors of :func:`make_heartbeats` and their default (low, high) ranges.
 HEARTBEAT_FACTORS = {
@@ -350,7 +350,7 @@ def make_ecg(duration=10.0, *, fs=250.0, heart_rate=72.0, rr_jitter=0.03, noise=
         their :data:`HEARTBEAT_FACTORS` range (values clipped to the range).
         0 gives every beat the same shape; with ``return_factors=True`` the
         shape of every beat is known, to validate measured beat features
-        (:func:`~skbvae.datasets.measure_beat_features`).
+        (:func:`~skbvae.ecg.measure_beat_features`).
     rhythm : str, default="sinus"
         One of :data:`~skbvae.datasets.RHYTHMS`: "sinus" (every beat normal,
         "N"); "bigeminy" / "trigeminy" (every second / third beat a premature

@@ -10,8 +10,8 @@ from joblib import Parallel, delayed
 
 from .._progress import progress
 from ..exceptions import RecordError
-from ._beats import beats_frame, check_cut_options, cut_leads
-from ._quality import MIN_QUALITY
+from ..ecg._beats import beats_frame, check_cut_options, cut_leads
+from ..ecg._quality import MIN_QUALITY
 from ._records import (BEAT_SYMBOLS, LEAD_II_NAMES, annotated_peaks, check_lead_rate, lead_index, read_record,
                        record_paths)
 
@@ -135,7 +135,7 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     or the record's ``.atr`` beat annotations), drop the beats of stretches
     without usable ECG (noise, flat line, saturation, dropouts) and those with
     implausible heart rates, resample to ``fs`` and cut one row per beat.
-    :func:`~skbvae.datasets.cut_heartbeats` does the same for a signal
+    :func:`~skbvae.ecg.cut_heartbeats` does the same for a signal
     already in memory.
 
     Parameters
@@ -170,13 +170,13 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         annotated beat whose window lies in the record is kept (they are the
         reference), and ``meta`` gains each beat's annotation ``symbol`` and
         its AAMI class ``aami`` (N, S, V, F, Q;
-        :data:`~skbvae.datasets.AAMI_CLASSES`), the labels of the
+        :data:`~skbvae.ecg.AAMI_CLASSES`), the labels of the
         inter-patient benchmark (de Chazal et al., 2004).
     heart_rate_range : (float, float), default=(30, 200)
         Detected beats whose instantaneous heart rate (bpm, from the RR
         interval to the next beat) is above the range are dropped (a double
         detection), and those below it unless the long interval is a pause:
-        at most :data:`~skbvae.datasets._beats.MAX_PAUSE_S` (6 s) after a beat
+        at most :data:`~skbvae.ecg._beats.MAX_PAUSE_S` (6 s) after a beat
         at a rate within the range (a sinus pause or a block), where the beat
         before the pause is kept.
     min_quality : float, default=0.5
@@ -206,7 +206,7 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         error every 10 s and one at the end.
     features : bool, default=False
         Add the measured beat features of
-        :func:`~skbvae.datasets.measure_beat_features` to ``meta``:
+        :func:`~skbvae.ecg.measure_beat_features` to ``meta``:
         ``r_amplitude``, ``qrs_duration``, ``st_level``, ``t_amplitude``
         and ``pr_interval`` (``heart_rate`` is always there), measured on the
         continuous first lead at its own rate. They are the factors of real

@@ -21,7 +21,7 @@ def _check_codes_and_factors(Z, factors):
     """Codes and factors as arrays, and the rows where each factor is known.
 
     Factors may hold NaN: a measured beat feature that could not be measured
-    (:func:`~skbvae.datasets.measure_beat_features`: no P wave, a flat T).
+    (:func:`~skbvae.ecg.measure_beat_features`: no P wave, a flat T).
     Each factor is then scored on the rows where it is known, and a warning
     says how many rows each factor lost.
     """

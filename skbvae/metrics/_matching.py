@@ -14,7 +14,7 @@ def match_factors(Z, factors, *, threshold=FOLLOWS_THRESHOLD):
 
     Rank correlation, so a code that follows a factor through any monotone
     function counts. Rows where a factor is NaN (a measured feature that could
-    not be measured, see :func:`~skbvae.datasets.measure_beat_features`) are
+    not be measured, see :func:`~skbvae.ecg.measure_beat_features`) are
     left out for that factor only.
 
     Parameters

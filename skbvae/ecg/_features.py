@@ -128,7 +128,8 @@ def delineate_beats(ecg, fs, r_peaks):
 
     Examples
     --------
-    >>> from skbvae.datasets import delineate_beats, make_ecg
+    >>> from skbvae.datasets import make_ecg
+    >>> from skbvae.ecg import delineate_beats
     >>> ecg, r_peaks = make_ecg(10.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
     >>> b = delineate_beats(ecg, 250, r_peaks)
     >>> list(b.columns)
@@ -165,7 +166,7 @@ def measure_beat_features(ecg, fs, r_peaks, *, return_boundaries=False):
     """Heart rate, R amplitude, QRS duration, ST level, T wave, PR and QT intervals of every beat.
 
     Measured on a continuous lead at its own sampling rate, at given R
-    peaks (from :func:`~skbvae.datasets.detect_r_peaks`, annotations, or the
+    peaks (from :func:`~skbvae.ecg.detect_r_peaks`, annotations, or the
     ``r_peak`` column of :func:`~skbvae.datasets.load_wfdb_heartbeats`).
     These are the factors of real beats: with them the disentanglement
     metrics and :func:`~skbvae.plotting.plot_latent_vs_factor` work on
@@ -213,19 +214,24 @@ def measure_beat_features(ecg, fs, r_peaks, *, return_boundaries=False):
     Returns
     -------
     features : pandas.DataFrame of shape (len(r_peaks), 9)
-        One row per R peak, columns :data:`BEAT_FEATURES`.
+        One row per R peak, columns :data:`BEAT_FEATURES`; ``features.attrs["units"]``
+        maps each column to its units (intervals in seconds, not ms:
+        multiply by 1000 for ms).
     boundaries : pandas.DataFrame
         Only with ``return_boundaries=True``.
 
     Examples
     --------
-    >>> from skbvae.datasets import make_ecg, measure_beat_features
+    >>> from skbvae.datasets import make_ecg
+    >>> from skbvae.ecg import measure_beat_features
     >>> ecg, r_peaks = make_ecg(10.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
     >>> features = measure_beat_features(ecg, 250, r_peaks)
     >>> list(features.columns)[:6]
     ['heart_rate', 'r_amplitude', 'qrs_duration', 'st_level', 't_amplitude', 'pr_interval']
     >>> round(float(features["heart_rate"].median()))
     60
+    >>> features.attrs["units"]["qt_interval"], features.attrs["units"]["st_level"]
+    ('s', 'mV')
     """
     leads, fs = _checked_leads(ecg, fs)
     peaks = _checked_peaks(r_peaks, len(leads[0]))
@@ -233,7 +239,7 @@ def measure_beat_features(ecg, fs, r_peaks, *, return_boundaries=False):
     values = {name: np.full(len(peaks), np.nan) for name in BEAT_FEATURES}
     filled, missing = fill_missing(leads[0])
     if len(peaks) == 0 or missing.all():
-        out = pd.DataFrame(values)
+        out = _with_units(pd.DataFrame(values))
         return (out, boundaries) if return_boundaries else out
     x = filled
     if _LOWPASS_HZ < fs / 2:
@@ -290,5 +296,11 @@ def measure_beat_features(ecg, fs, r_peaks, *, return_boundaries=False):
             # turns at being the larger, gives ~0 rather than jumping between
             # +h and -h from beat to beat (MIT-BIH 100 lead MLII).
             values["t_amplitude"][i] = deviation.max() + deviation.min()
-    out = pd.DataFrame(values)
+    out = _with_units(pd.DataFrame(values))
     return (out, boundaries) if return_boundaries else out
+
+
+def _with_units(features):
+    """``features`` with each column's units in ``attrs["units"]`` (intervals in s, amplitudes in mV)."""
+    features.attrs["units"] = {name: BEAT_FEATURES[name] for name in features.columns}
+    return features

@@ -296,7 +296,8 @@ def detect_r_peaks(ecg, fs, *, min_amplitude=None):
 
     Examples
     --------
-    >>> from skbvae.datasets import detect_r_peaks, make_ecg
+    >>> from skbvae.datasets import make_ecg
+    >>> from skbvae.ecg import detect_r_peaks
     >>> ecg, r_peaks = make_ecg(10.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
     >>> detect_r_peaks(ecg, 250)[:3].tolist()
     [125, 375, 625]
@@ -344,3 +345,12 @@ def detect_r_peaks(ecg, fs, *, min_amplitude=None):
     beats = beats[~missing[beats]]
     keep = np.concatenate([[True], np.diff(beats) >= _REFRACTORY_S * fs * 0.5]) if len(beats) else beats
     return beats[keep.astype(bool)].astype(int)
+
+
+# Amplitude floor in each ECG unit: 0.05 mV, under any QRS of a real lead.
+_FLOOR = {"mv": 0.05, "uv": 50.0, "µv": 50.0, "μv": 50.0, "v": 5e-5, "nv": 5e4, "": 0.05}
+
+
+def amplitude_floor(units):
+    """0.05 mV in the lead's units, or None for units that are not a voltage."""
+    return _FLOOR.get((units or "").strip().lower())

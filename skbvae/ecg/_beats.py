@@ -23,8 +23,7 @@ from scipy.signal import resample_poly
 from ..exceptions import RecordError
 from ._features import measure_beat_features
 from ._quality import MIN_QUALITY, assess_lead
-from ._records import amplitude_floor
-from ._rpeaks import check_ecg_signal, detect_r_peaks, fill_missing, rr_intervals, step_free
+from ._rpeaks import amplitude_floor, check_ecg_signal, detect_r_peaks, fill_missing, rr_intervals, step_free
 
 #: AAMI EC57 heartbeat classes of the MIT-BIH beat symbols (de Chazal et al., 2004):
 #: N (normal, bundle branch block, escape beats), S (supraventricular ectopic), V
@@ -339,7 +338,8 @@ def cut_heartbeats(ecg, fs, r_peaks=None, *, symbols=None, lead_names=None, unit
 
     Examples
     --------
-    >>> from skbvae.datasets import cut_heartbeats, make_ecg
+    >>> from skbvae.datasets import make_ecg
+    >>> from skbvae.ecg import cut_heartbeats
     >>> ecg, r_peaks = make_ecg(30.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
     >>> X, meta = cut_heartbeats(ecg, 250)
     >>> X.shape, round(float(meta["rr_pre"].median()), 2)

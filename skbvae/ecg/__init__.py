@@ -1,0 +1,34 @@
+"""ECG signal processing: R peaks, beat cutting, quality, delineation, measured beat features and RR features.
+
+What a user runs on an ECG in memory (a NumPy array and its sampling rate),
+as ``wfdb.processing`` or neurokit2's ``ecg_peaks`` / ``ecg_delineate`` do:
+
+- :func:`detect_r_peaks`: R peaks of one lead;
+- :func:`cut_heartbeats`: one row per beat around each R peak, with quality,
+  RR features and, given annotation symbols, the AAMI class of each beat;
+- :func:`delineate_beats`: onsets, peaks and offsets of P, QRS and T;
+- :func:`measure_beat_features`: heart rate, R amplitude, QRS, PR, QT, ST and T
+  per beat, in the units :data:`BEAT_FEATURES` maps each to (intervals in seconds).
+
+:mod:`skbvae.datasets` keeps the loaders and generators and calls into this
+module. These functions lived there before;
+``skbvae.datasets.detect_r_peaks`` and its siblings still work (with a
+``FutureWarning`` that says where they moved).
+"""
+
+from ._beats import AAMI_CLASSES, MAX_PAUSE_S, cut_heartbeats
+from ._features import BEAT_FEATURES, delineate_beats, measure_beat_features
+from ._quality import MIN_QUALITY
+from ._rpeaks import FS_RANGE, detect_r_peaks
+
+__all__ = [
+    "AAMI_CLASSES",
+    "BEAT_FEATURES",
+    "FS_RANGE",
+    "MAX_PAUSE_S",
+    "MIN_QUALITY",
+    "cut_heartbeats",
+    "delineate_beats",
+    "detect_r_peaks",
+    "measure_beat_features",
+]
