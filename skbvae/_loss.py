@@ -165,6 +165,49 @@ def capacity_target(step, capacity, capacity_steps):
     return capacity * min(1.0, step / max(capacity_steps, 1))
 
 
+def named_factor_loss(mu, targets):
+    """The two named-factor terms of a batch: supervision and leakage (:mod:`skbvae._named_factors`).
+
+    Parameters
+    ----------
+    mu : tensor of shape (n, latent_dim)
+        Posterior means; the first ``n_named`` latents are the named ones.
+    targets : tensor of shape (n, n_named)
+        Standardised factor values, NaN where not measured.
+
+    Returns
+    -------
+    supervision : tensor
+        Squared error of each named latent's mean against its factor, averaged
+        over the rows where the factor is known and summed over factors.
+    leakage : tensor
+        Squared correlation, within the batch, of every free latent's mean with
+        every factor (on the factor's known rows), summed: 0 when the free
+        latents carry none of the factors linearly.
+    """
+    n_named = targets.shape[1]
+    known = torch.isfinite(targets)
+    weight = known.to(mu.dtype)
+    counts = weight.sum(dim=0)
+    values = torch.where(known, targets, torch.zeros_like(targets))
+    error = (mu[:, :n_named] - values).pow(2) * weight
+    supervision = (error.sum(dim=0) / counts.clamp(min=1)).sum()
+    free = mu[:, n_named:]
+    if free.shape[1] == 0:
+        return supervision, torch.zeros_like(supervision)
+    # Per factor k, over its known rows: centred free latents (n, k, j) and centred factor (n, k).
+    free_mean = (weight.T @ free) / counts.clamp(min=1)[:, None]
+    free_c = (free[:, None, :] - free_mean[None]) * weight[:, :, None]
+    target_mean = values.sum(dim=0) / counts.clamp(min=1)
+    target_c = (values - target_mean) * weight
+    cov = torch.einsum("nkj,nk->kj", free_c, target_c)
+    var_free = free_c.pow(2).sum(dim=0)
+    var_target = target_c.pow(2).sum(dim=0)
+    correlation2 = cov.pow(2) / (var_free * var_target[:, None] + 1e-8)
+    leakage = (correlation2 * (counts >= 3)[:, None]).sum()
+    return supervision, leakage
+
+
 class BetaVAELoss(nn.Module):
     """Training objective of a β-VAE, averaged over the batch.
 
@@ -175,15 +218,19 @@ class BetaVAELoss(nn.Module):
     optimizer step on the batch-mean KL, as disentanglement_lib does).
 
     With a ``group_prior`` and the batch's group codes, the KL is taken
-    against each row's group prior (iVAE) instead of N(0, I).
+    against each row's group prior (iVAE) instead of N(0, I). With the
+    batch's named-factor targets, ``factor_weight`` times the terms of
+    :func:`named_factor_loss` is added (not to the ELBO the history reports).
 
     ``forward`` returns the scalar objective and the detached batch means of
     the reconstruction NLL and KL, so the training loop can log them without
     recomputation.
     """
 
-    def __init__(self, likelihood="gaussian", beta=1.0, capacity=None, capacity_steps=1, group_prior=None):
+    def __init__(self, likelihood="gaussian", beta=1.0, capacity=None, capacity_steps=1, group_prior=None,
+                 factor_weight=0.0):
         super().__init__()
+        self.factor_weight = factor_weight
         self.likelihood = likelihood
         self.beta = beta
         self.capacity = capacity
@@ -197,7 +244,7 @@ class BetaVAELoss(nn.Module):
             return None
         return capacity_target(step, self.capacity, self.capacity_steps)
 
-    def forward(self, output, x, step=0, groups=None):
+    def forward(self, output, x, step=0, groups=None, factors=None):
         decoded, mu, logvar = output
         recon = reconstruction_nll(x, decoded, self.likelihood).mean()
         if self.group_prior is not None and groups is not None:
@@ -210,4 +257,7 @@ class BetaVAELoss(nn.Module):
             objective = recon + self.beta * kl
         else:
             objective = recon + self.beta * (kl - self.target(step)).abs()
+        if factors is not None and self.training:
+            supervision, leakage = named_factor_loss(mu, factors)
+            objective = objective + self.factor_weight * (supervision + leakage)
         return objective, recon.detach(), kl.detach()

@@ -23,17 +23,17 @@ from ._progress import EpochTable, SharedCoresWarning, SlowEpochWarning
 from .exceptions import TrainingDivergedError
 
 
-class _GroupedRows:
-    """Signals and their group codes on one device, indexed together."""
+class _Rows:
+    """Signals with their group codes and named-factor targets (either may be None), on one device, indexed together."""
 
-    def __init__(self, x, groups):
-        self.x, self.groups = x, groups
+    def __init__(self, x, groups=None, factors=None):
+        self.x, self.groups, self.factors = x, groups, factors
 
     def __len__(self):
         return len(self.x)
 
     def __getitem__(self, index):
-        return _GroupedRows(self.x[index], self.groups[index])
+        return _Rows(self.x[index], *(None if a is None else a[index] for a in (self.groups, self.factors)))
 
     @property
     def device(self):
@@ -43,7 +43,7 @@ class _GroupedRows:
 class _DeviceBatches:
     """Iterate over ``(batch, None)`` slices of a tensor already on its device.
 
-    For :class:`_GroupedRows` the slices are ``(signals, group codes)``.
+    For :class:`_Rows` the slices are ``(signals, (group codes, factor targets))``.
 
     When ``generator`` is given the rows are permuted once per epoch, on the
     device, so a batch is a contiguous slice rather than a gather.
@@ -64,7 +64,7 @@ class _DeviceBatches:
             data = data[order]
         for start in range(0, len(data), self.batch_size):
             batch = data[start:start + self.batch_size]
-            yield (batch.x, batch.groups) if isinstance(batch, _GroupedRows) else (batch, None)
+            yield (batch.x, (batch.groups, batch.factors)) if isinstance(batch, _Rows) else (batch, None)
 
 
 class BetaVAENet(NeuralNet):
@@ -84,6 +84,9 @@ class BetaVAENet(NeuralNet):
         If given (``torch.bfloat16``), forward passes during training run under
         ``torch.autocast`` in that dtype; outputs, loss and optimizer state
         stay float32.
+    factor_targets : array of shape (n_samples, n_named) or None
+        Standardised values of the named factors of the rows ``fit`` is
+        given (NaN where unknown), for the criterion's named-factor terms.
     group_method : {"prior", "pairs"} or None
         How the group codes passed to ``fit`` as ``y`` are used
         (:mod:`skbvae._groups`): "prior" leaves them to the criterion's
@@ -99,11 +102,15 @@ class BetaVAENet(NeuralNet):
     held-out rows (one reparameterised draw per row), in nats per sample.
     """
 
-    def __init__(self, module, *args, shuffle_seed=0, autocast_dtype=None, group_method=None, **kwargs):
+    def __init__(self, module, *args, shuffle_seed=0, autocast_dtype=None, group_method=None, factor_targets=None,
+                 **kwargs):
         super().__init__(module, *args, **kwargs)
         self.shuffle_seed = shuffle_seed
         self.autocast_dtype = autocast_dtype
         self.group_method = group_method
+        # Standardised named factors of the rows fit is given (NaN where unknown), or None;
+        # set for one fit and cleared after it (skbvae._named_factors).
+        self.factor_targets = factor_targets
 
     @property
     def _default_callbacks(self):
@@ -125,7 +132,11 @@ class BetaVAENet(NeuralNet):
     def get_dataset(self, X, y=None):
         # y, when given, holds the rows' group codes (fit(X, groups=...)).
         X = to_device(X, self.device)
-        return X if y is None else _GroupedRows(X, to_device(y, self.device, dtype=torch.long))
+        if y is None and self.factor_targets is None:
+            return X
+        groups = None if y is None else to_device(y, self.device, dtype=torch.long)
+        factors = None if self.factor_targets is None else to_device(self.factor_targets, self.device)
+        return _Rows(X, groups, factors)
 
     def get_split_datasets(self, X, y=None, **fit_params):
         # skorch's ValidSplit returns index Subsets of the device tensor; gather
@@ -152,8 +163,10 @@ class BetaVAENet(NeuralNet):
         return (loc.float(), variance), mu.float(), logvar.float()
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        # y_true is the batch's group codes, or None without groups.
-        objective, recon, kl = self.criterion_(y_pred, X, step=self.optimizer_steps_, groups=y_true)
+        # y_true is the batch's (group codes, factor targets), or None without either.
+        groups, factors = (None, None) if y_true is None else y_true
+        objective, recon, kl = self.criterion_(y_pred, X, step=self.optimizer_steps_, groups=groups,
+                                               factors=factors)
         self._batch_terms = (recon, kl)
         if not training:
             # Held-out data is scored by the β = 1 negative ELBO, which does not
@@ -170,11 +183,12 @@ class BetaVAENet(NeuralNet):
     def train_step_single(self, batch, **fit_params):
         # skorch's, with the pairs of the "pairs" group method drawn per batch.
         self._set_training(True)
-        Xi, groups = unpack_data(batch)
+        Xi, extras = unpack_data(batch)
+        groups = None if extras is None else extras[0]
         if groups is not None and self.group_method == "pairs":
             fit_params = {**fit_params, "partners": partners_in_batch(groups)}
         y_pred = self.infer(Xi, **fit_params)
-        loss = self.get_loss(y_pred, groups, X=Xi, training=True)
+        loss = self.get_loss(y_pred, extras, X=Xi, training=True)
         loss.backward()
         return {"loss": loss, "y_pred": y_pred}
 

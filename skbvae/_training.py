@@ -54,11 +54,12 @@ def resolve_capacity_steps(capacity_steps, max_epochs, n_samples, batch_size):
 
 
 def build_net(estimator, *, n_features, n_samples, hidden, device, seed, group_sizes=None, group_method=None,
-              group_shrinkage=0.0):
+              group_shrinkage=0.0, factor_targets=None):
     """A new, uninitialised :class:`~skbvae._net.BetaVAENet` configured from ``estimator``'s parameters.
 
     ``group_sizes`` (rows per group), ``group_method`` and ``group_shrinkage`` when ``fit`` was
-    given groups (:mod:`skbvae._groups`).
+    given groups (:mod:`skbvae._groups`); ``factor_targets`` (standardised named factors, NaN where
+    unknown) when it was given factors (:mod:`skbvae._named_factors`).
     """
     group_prior = None
     if group_sizes is not None and group_method == "prior":
@@ -104,6 +105,8 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed, group_s
         criterion__capacity_steps=resolve_capacity_steps(
             estimator.capacity_steps, max_epochs, n_samples, batch_size),
         criterion__group_prior=group_prior,
+        criterion__factor_weight=float(estimator.factor_weight),
+        factor_targets=factor_targets,
         group_method=None if group_sizes is None else group_method,
         optimizer=torch.optim.Adam,
         # Fused Adam runs the whole update in one kernel on CUDA.

@@ -18,6 +18,7 @@ from ._history import history_frame
 from ._inference import INFERENCE_BATCH, map_batches
 from ._loss import DECODER_VARIANCES, LIKELIHOODS, MIN_DECODER_VARIANCE, STUDENT_T_DOF, STUDENT_T_STD, decoder_mean, decoder_std, kl_per_latent, reconstruction_nll
 from ._modules import DEFAULT_HIDDEN
+from ._named_factors import DEFAULT_FACTOR_WEIGHT, NamedFactorsMixin, check_factors, standardise
 from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
 from ._signal_info import signal_info
@@ -39,7 +40,7 @@ _FLOAT_DTYPES = (np.float64, np.float32)
 _INPUT_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 
 
-class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
     """Disentangled features of 1-D signals from a β-VAE.
 
     Fits a variational autoencoder with a weighted KL term to signals of a
@@ -281,6 +282,13 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         with the same ``random_state`` and a different ``n_jobs`` differ
         slightly (~1e-7 after a few epochs, growing with training).
 
+    factor_weight : float, default=100.0
+        Weight of the named-factor terms when ``fit`` is given ``factors``: a
+        named latent one standard deviation off its factor costs this many nats,
+        and so does a free latent fully correlated with a factor
+        (:mod:`skbvae._named_factors`). 0 fits as without factors, but keeps
+        the names and the calibration. Unused without ``factors``.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and reparameterisation noise.
         Pass an int for reproducible fits. PyTorch's global random state is
@@ -345,6 +353,18 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         (the rotation only: chosen when the median group has fewer than 20
         rows, too few to estimate a group's prior from; user guide, "Training
         with groups"). None for a fit without groups.
+    factor_names_ : list of str
+        Names of the named factors (``fit(X, factors=F)``'s columns), whose
+        latents are the first codes; empty without factors.
+    factor_units_ : dict
+        Units of the named factors, from ``F.attrs["units"]`` (empty if none).
+    factor_mean_, factor_scale_ : ndarray of shape (n_named,) or None
+        Mean and standard deviation of each factor on its known training rows:
+        the standardisation the named latents were trained to.
+    factor_intercept_, factor_slope_ : ndarray of shape (n_named,) or None
+        Each named code's line to its factor's units, fitted on the known
+        training rows: ``factor ≈ intercept + slope · code``
+        (:meth:`predict_factors`, :meth:`edit`).
     signal_info_ : dict or None
         The rows' sampling rate ``fs`` (Hz), the time of their first sample
         from R ``start`` (s) and their ``units``, when ``X`` was a DataFrame
@@ -416,6 +436,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         "compile": ["boolean"],
         "precision": [StrOptions({"float32", "bfloat16"})],
         "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
+        "factor_weight": [Interval(Real, 0, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -447,6 +468,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         compile=False,
         precision="float32",
         n_jobs=None,
+        factor_weight=DEFAULT_FACTOR_WEIGHT,
         random_state=None,
         verbose=0,
     ):
@@ -474,12 +496,13 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.compile = compile
         self.precision = precision
         self.n_jobs = n_jobs
+        self.factor_weight = factor_weight
         self.random_state = random_state
         self.verbose = verbose
 
     # ------------------------------------------------------------------ fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None, groups=None):
+    def fit(self, X, y=None, groups=None, factors=None):
         """Fit the β-VAE to signals ``X``.
 
         Parameters
@@ -509,6 +532,18 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             routing (or pass ``vae__groups=`` to ``Pipeline.fit``). With
             ``warm_start``, each fit uses its own groups (ids need not
             match), and a warm fit without groups trains as without.
+        factors : pandas.DataFrame or array-like of shape (n_samples, n_named), default=None
+            Measured quantities to name the first ``n_named`` latents after
+            (user guide, "Named factors"): the loader's ``features=True``
+            columns, :func:`skbvae.ecg.measure_beat_features`, a lab value, a
+            window's realised volatility. NaN where not measured. Each named
+            latent is tied to its standardised factor, and the free latents are
+            kept uncorrelated with all of them (``factor_weight``); the codes
+            then start with the named latents (``get_feature_names_out`` names
+            them), :meth:`predict_factors` reads them in units and
+            :meth:`edit` changes them in units. Only fitting uses it; under
+            metadata routing request it with ``set_fit_request(factors=True)``.
+            ``n_named`` must be below ``latent_dim``.
 
         Returns
         -------
@@ -526,11 +561,12 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         continuing = self.warm_start and self.__sklearn_is_fitted__()
         info = signal_info(X)
         X = self._check_X(X, reset=not continuing)
+        named = None if factors is None else check_factors(factors, len(X))
         warn_if_training_shape_is_odd(X, latent_dim=self.latent_dim)
         try:
             group_codes = None if groups is None else _groups.check_groups(groups, len(X))
             with compute_threads(resolve_n_threads(self.n_jobs)):
-                self._fit(X, continuing, group_codes)
+                self._fit(X, continuing, group_codes, named)
             if info is not None or not continuing:
                 self.signal_info_ = info
         except BaseException:
@@ -540,11 +576,13 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             raise
         return self
 
-    def _fit(self, X, continuing=False, group_codes=None):
+    def _fit(self, X, continuing=False, group_codes=None, named=None):
         """Scale ``X``, train the network on it, fit the rotation and store the fitted state.
 
-        ``group_codes``: ``(codes, sizes)`` from :func:`~skbvae._groups.check_groups`, or None.
+        ``group_codes``: ``(codes, sizes)`` from :func:`~skbvae._groups.check_groups`, or None;
+        ``named``: ``(values, names, units)`` from :func:`~skbvae._named_factors.check_factors`, or None.
         """
+        targets = self._factor_targets(named, continuing)
         hidden = self._check_hidden_layer_sizes()
         if X.shape[1] % self.n_channels:
             raise ValueError(
@@ -583,7 +621,8 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         codes, sizes = (None, None) if group_codes is None else group_codes
         group_method = None if sizes is None else _groups.training_method(sizes)
         net = build_net(self, n_features=n_features, n_samples=n_samples, hidden=hidden, device=device, seed=seed,
-                        group_sizes=sizes, group_method=group_method, group_shrinkage=_groups.GROUP_SHRINKAGE)
+                        group_sizes=sizes, group_method=group_method, group_shrinkage=_groups.GROUP_SHRINKAGE,
+                        factor_targets=targets)
         # Seed a private copy of torch's RNG: fits are reproducible under an
         # int random_state and leave the user's global torch state alone.
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
@@ -596,6 +635,7 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
             else:
                 net.fit(X_scaled, codes)
 
+        net.factor_targets = None  # the rows' targets are not part of the model
         self.net_ = net
         self.group_method_ = group_method
         self.center_, self.scale_ = center, scale
@@ -611,6 +651,30 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
         self.kl_per_latent_ = kl.astype(np.float64)
         self.latent_mean_ = mu.mean(axis=0).astype(np.float64)
         self._fit_rotation(mu, X_scaled, seed, codes)
+        if self.factor_names_:
+            values = named[0] if named is not None else None
+            if values is not None:
+                self._set_factor_calibration(self._codes(torch.as_tensor(mu)).numpy(), values)
+
+    def _factor_targets(self, named, continuing):
+        """Standardised factor values for training (or None), setting the factor attributes of a new fit."""
+        if not continuing:
+            self.factor_names_, self.factor_units_ = [], {}
+            for name in ("factor_mean_", "factor_scale_", "factor_intercept_", "factor_slope_"):
+                setattr(self, name, None)
+        if named is None:
+            return None
+        values, names, units = named
+        if len(names) >= self.latent_dim:
+            raise ValueError(f"factors has {len(names)} column(s) for latent_dim={self.latent_dim}: named factors "
+                             "take the first latents and at least one must stay free; raise latent_dim.")
+        if continuing and self.factor_names_ and names != self.factor_names_:
+            raise ValueError(f"warm_start=True continues a model named after {self.factor_names_}; factors has "
+                             f"{names}. Pass the same columns, or set warm_start=False to refit.")
+        if not (continuing and self.factor_names_):
+            self.factor_names_, self.factor_units_ = names, units
+            self.factor_mean_, self.factor_scale_, _ = standardise(values)
+        return ((values - self.factor_mean_) / self.factor_scale_).astype(np.float32)
 
     def _continue_from(self, net, previous):
         """Initialise ``net`` with ``previous``'s weights, optimizer state, history and schedule."""
@@ -636,13 +700,19 @@ class BetaVAETransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Base
 
         With ``groups`` (codes), "ica" separates the codes' within-group deviations.
         """
+        n_named = len(self.factor_names_)
         if self.rotation is None:
             self.active_latents_ = np.arange(self.latent_dim)
             self.rotation_ = self.mixing_ = None
         else:
-            self.active_latents_ = select_active(self.kl_per_latent_)
-            _, rotation = fit_rotation(mu[:, self.active_latents_], X_scaled, self.rotation, seed, groups,
-                                       verbose=self.verbose)
+            # Named latents stay as they are, whatever their KL; the rotation mixes the free active ones.
+            free = n_named + select_active(self.kl_per_latent_[n_named:])
+            self.active_latents_ = np.concatenate([np.arange(n_named), free]).astype(int)
+            rotation = np.zeros((0, 0))
+            if len(free):
+                _, rotation = fit_rotation(mu[:, free], X_scaled, self.rotation, seed, groups, verbose=self.verbose)
+            rotation = np.block([[np.eye(n_named), np.zeros((n_named, len(free)))],
+                                 [np.zeros((len(free), n_named)), rotation]])
             # C order, as a model file stores it: the memory layout picks the BLAS
             # kernel, so an F-ordered rotation gave codes 4e-15 away from those of
             # the same model reloaded (skbvae.io promises the same codes).

@@ -55,6 +55,7 @@ from skorch.history import History
 from . import __version__, _groups
 from ._device import resolve_device
 from ._history import history_frame
+from ._named_factors import FACTOR_ARRAYS
 from ._signal_info import signal_info
 from ._training import build_net
 from ._transformer import BetaVAETransformer
@@ -84,7 +85,7 @@ _TRUSTED_FUNCTION_MODULES = ("sklearn.metrics.", "sklearn.feature_selection.")
 # Fitted arrays kept in arrays.safetensors (None-valued ones are listed as such
 # in the JSON), and scalar fitted attributes kept in the JSON.
 _ARRAY_ATTRIBUTES = ("center_", "scale_", "kl_per_latent_", "latent_mean_", "active_latents_",
-                     "rotation_", "mixing_", "validation_scores_")
+                     "rotation_", "mixing_", "validation_scores_", *FACTOR_ARRAYS)
 _SCALAR_ATTRIBUTES = ("n_iter_", "n_components_", "n_features_in_", "best_validation_score_")
 
 
@@ -176,6 +177,8 @@ def _model_bytes(estimator):
         "history": list(net.history),
         "signal_info": getattr(estimator, "signal_info_", None),
         "group_method": getattr(estimator, "group_method_", None),
+        "named_factors": {"names": list(getattr(estimator, "factor_names_", None) or []),
+                          "units": dict(getattr(estimator, "factor_units_", None) or {})},
     }
     weights = {name: tensor.detach().cpu().contiguous() for name, tensor in module.state_dict().items()}
     buffer = _bytes_io.BytesIO()
@@ -477,7 +480,23 @@ def _load_model(path, members, device):
     estimator.signal_info_ = signal_info(SimpleNamespace(attrs={"signal": meta.get("signal_info")}))
     group_method = meta.get("group_method")  # files of earlier releases have none
     estimator.group_method_ = group_method if group_method in _groups.GROUP_METHODS else None
+    _set_named_factors(path, estimator, meta.get("named_factors") or {"names": [], "units": {}})
     return estimator
+
+
+def _set_named_factors(path, estimator, named):
+    """``factor_names_`` and ``factor_units_`` from the JSON (files of earlier releases have none)."""
+    names, units = named.get("names"), named.get("units")
+    if not (isinstance(names, list) and all(isinstance(n, str) for n in names) and isinstance(units, dict)
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in units.items())):
+        raise ValueError(f"{path}: {_META}'s named_factors is not a list of names and a dict of units.")
+    estimator.factor_names_, estimator.factor_units_ = names, units
+    for name in FACTOR_ARRAYS:
+        if not hasattr(estimator, name):
+            setattr(estimator, name, None)
+    arrays = [getattr(estimator, name) for name in FACTOR_ARRAYS]
+    if names and any(a is None or a.shape != (len(names),) for a in arrays):
+        raise ValueError(f"{path}: the named factors' arrays do not match their {len(names)} name(s).")
 
 
 def _check_names(path, arrays, attributes, meta):

@@ -18,6 +18,7 @@ module. These functions lived there before;
 
 from ._beats import AAMI_CLASSES, MAX_PAUSE_S, cut_heartbeats
 from ._features import BEAT_FEATURES, delineate_beats, measure_beat_features
+from ._windows import measure_beat_windows
 from ._quality import MIN_QUALITY
 from ._rpeaks import FS_RANGE, detect_r_peaks
 
@@ -31,4 +32,5 @@ __all__ = [
     "delineate_beats",
     "detect_r_peaks",
     "measure_beat_features",
+    "measure_beat_windows",
 ]
