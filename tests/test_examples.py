@@ -1,5 +1,6 @@
 """Every example runs end to end (tiny sizes) and writes its figures."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ CASES = {
     "plot_messy_ecg.py": (["--seconds", "10"], ["messy_ecg.png"]),
     "classify_beats.py": (["--patients", "5", "--seconds", "40", "--epochs", "1", "--folds", "2"],
                           ["classify_beats.png"]),
+    "plot_named_factors.py": (["--n-beats", "400", "--epochs", "2"], ["named_factors.png"]),
 }
 
 
@@ -43,6 +45,7 @@ PROGRESS = {
     "plot_ecg_traversal.py": ("", "BetaVAETransformer: 2 epoch(s) in"),
     "generate_and_manipulate.py": ("", "BetaVAETransformer: 1 epoch(s) in"),
     "classify_beats.py": ("fold 1/2: ", "BetaVAETransformer: 1 epoch(s) in"),
+    "plot_named_factors.py": ("codes: heart_rate, r_amplitude, qrs_duration", "BetaVAETransformer: 2 epoch(s) in"),
 }
 
 
@@ -76,3 +79,30 @@ def test_ecg_example_on_real_records(tmp_path):
     stdout = run("plot_ecg_traversal.py", ["--wfdb", str(records), "--epochs", "2"], tmp_path)
     # 100: 2,270 beats (its PVC kept as a lone ectopic beat); s0010_re: 50.
     assert "2320 beats" in stdout
+
+
+def _annotated_folder(folder, seeds):
+    """Records of make_ecg with their beats' MIT-BIH symbols as .atr annotations."""
+    import numpy as np
+    import wfdb
+
+    from skbvae.datasets import make_ecg
+
+    folder.mkdir()
+    for seed in seeds:
+        ecg, peaks, kinds = make_ecg(60.0, fs=250, heart_rate=60 + 5 * seed, rhythm="bigeminy", random_state=seed,
+                                     return_kinds=True)
+        name = f"r{seed}"
+        wfdb.wrsamp(name, fs=250, units=["mV"], sig_name=["MLII"], p_signal=ecg[:, None], fmt=["16"],
+                    adc_gain=[1000.0], baseline=[0], write_dir=str(folder))
+        wfdb.wrann(name, "atr", np.asarray(peaks), symbol=list(kinds), write_dir=str(folder))
+    return folder
+
+
+def test_classify_beats_fits_on_one_folder_and_scores_another(tmp_path):
+    train = _annotated_folder(tmp_path / "train", [0, 1, 2])
+    test = _annotated_folder(tmp_path / "test", [3, 4])
+    stdout = run("classify_beats.py", ["--train", str(train), "--test", str(test), "--epochs", "1",
+                                       "--representation", "pca"], tmp_path / "out")
+    assert "fit on" in stdout and "patients" in stdout and "train one folder, test another" in stdout
+    assert re.search(r"jk index \d\.\d{3}", stdout)

@@ -8,7 +8,11 @@ as ``wfdb.processing`` or neurokit2's ``ecg_peaks`` / ``ecg_delineate`` do:
   RR features and, given annotation symbols, the AAMI class of each beat;
 - :func:`delineate_beats`: onsets, peaks and offsets of P, QRS and T;
 - :func:`measure_beat_features`: heart rate, R amplitude, QRS, PR, QT, ST and T
-  per beat, in the units :data:`BEAT_FEATURES` maps each to (intervals in seconds).
+  per beat, in the units :data:`BEAT_FEATURES` maps each to (intervals in seconds);
+  :func:`measure_beat_windows` the same on beat windows (decoded or edited beats);
+- :func:`rr_feature_table` / :class:`RRFeatures` and :class:`PatientRelative`: the parts of the
+  inter-patient heartbeat-classification recipe (RR features against the patient's own rhythm,
+  beats against the patient's own median beat), usable in a ``Pipeline``.
 
 :mod:`skbvae.datasets` keeps the loaders and generators and calls into this
 module. These functions lived there before;
@@ -20,6 +24,8 @@ from ._beats import AAMI_CLASSES, MAX_PAUSE_S, cut_heartbeats
 from ._features import BEAT_FEATURES, delineate_beats, measure_beat_features
 from ._windows import measure_beat_windows
 from ._quality import MIN_QUALITY
+from ._relative import PatientRelative
+from ._rr import RR_FEATURES, RR_INPUTS, RRFeatures, rr_feature_table
 from ._rpeaks import FS_RANGE, detect_r_peaks
 
 __all__ = [
@@ -28,9 +34,14 @@ __all__ = [
     "FS_RANGE",
     "MAX_PAUSE_S",
     "MIN_QUALITY",
+    "PatientRelative",
+    "RR_FEATURES",
+    "RR_INPUTS",
+    "RRFeatures",
     "cut_heartbeats",
     "delineate_beats",
     "detect_r_peaks",
     "measure_beat_features",
     "measure_beat_windows",
+    "rr_feature_table",
 ]
