@@ -134,6 +134,26 @@ class NamedFactorsMixin:
     fitting and inference only.
     """
 
+    def _factor_targets(self, named, continuing):
+        """Standardised factor values for training (or None), setting the factor attributes of a new fit."""
+        if not continuing:
+            self.factor_names_, self.factor_units_ = [], {}
+            for name in FACTOR_ARRAYS:
+                setattr(self, name, None)
+        if named is None:
+            return None
+        values, names, units = named
+        if len(names) >= self.latent_dim:
+            raise ValueError(f"factors has {len(names)} column(s) for latent_dim={self.latent_dim}: named factors "
+                             "take the first latents and at least one must stay free; raise latent_dim.")
+        if continuing and self.factor_names_ and names != self.factor_names_:
+            raise ValueError(f"warm_start=True continues a model named after {self.factor_names_}; factors has "
+                             f"{names}. Pass the same columns, or set warm_start=False to refit.")
+        if not (continuing and self.factor_names_):
+            self.factor_names_, self.factor_units_ = names, units
+            self.factor_mean_, self.factor_scale_, _ = standardise(values)
+        return ((values - self.factor_mean_) / self.factor_scale_).astype(np.float32)
+
     def _set_factor_calibration(self, codes, values):
         """Fit each named code's line to its factor's units on the training rows."""
         n_named = len(self.factor_names_)

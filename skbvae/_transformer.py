@@ -18,7 +18,7 @@ from ._history import history_frame
 from ._inference import INFERENCE_BATCH, map_batches
 from ._loss import DECODER_VARIANCES, LIKELIHOODS, MIN_DECODER_VARIANCE, STUDENT_T_DOF, STUDENT_T_STD, decoder_mean, decoder_std, kl_per_latent, reconstruction_nll
 from ._modules import DEFAULT_HIDDEN
-from ._named_factors import DEFAULT_FACTOR_WEIGHT, NamedFactorsMixin, check_factors, standardise
+from ._named_factors import DEFAULT_FACTOR_WEIGHT, NamedFactorsMixin, check_factors
 from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
 from ._signal_info import signal_info
@@ -655,26 +655,6 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
             values = named[0] if named is not None else None
             if values is not None:
                 self._set_factor_calibration(self._codes(torch.as_tensor(mu)).numpy(), values)
-
-    def _factor_targets(self, named, continuing):
-        """Standardised factor values for training (or None), setting the factor attributes of a new fit."""
-        if not continuing:
-            self.factor_names_, self.factor_units_ = [], {}
-            for name in ("factor_mean_", "factor_scale_", "factor_intercept_", "factor_slope_"):
-                setattr(self, name, None)
-        if named is None:
-            return None
-        values, names, units = named
-        if len(names) >= self.latent_dim:
-            raise ValueError(f"factors has {len(names)} column(s) for latent_dim={self.latent_dim}: named factors "
-                             "take the first latents and at least one must stay free; raise latent_dim.")
-        if continuing and self.factor_names_ and names != self.factor_names_:
-            raise ValueError(f"warm_start=True continues a model named after {self.factor_names_}; factors has "
-                             f"{names}. Pass the same columns, or set warm_start=False to refit.")
-        if not (continuing and self.factor_names_):
-            self.factor_names_, self.factor_units_ = names, units
-            self.factor_mean_, self.factor_scale_, _ = standardise(values)
-        return ((values - self.factor_mean_) / self.factor_scale_).astype(np.float32)
 
     def _continue_from(self, net, previous):
         """Initialise ``net`` with ``previous``'s weights, optimizer state, history and schedule."""

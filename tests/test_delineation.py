@@ -20,7 +20,7 @@ def test_boundaries_come_in_the_order_of_the_waves():
     assert (np.diff(inner[order].to_numpy(), axis=1) > 0).all()
     assert ((inner["qrs_on"] < r_peaks[1:-1]) & (r_peaks[1:-1] < inner["qrs_off"])).all()
     features, boundaries = measure_beat_features(ecg, 360, r_peaks, return_boundaries=True)
-    assert boundaries.equals(b) and list(features.columns) == list(BEAT_FEATURES)
+    assert boundaries.equals(b) and list(features.columns) == [*BEAT_FEATURES, "paced"]
 
 
 @pytest.mark.parametrize("p_delay", [0.0, 0.12, 0.2])

@@ -39,7 +39,8 @@ def truth(factors):
 def test_features_match_known_beats(fs, seed):
     ecg, r_peaks, factors = make_ecg(90.0, fs=fs, factor_spread=0.2, random_state=seed, return_factors=True)
     measured = measure_beat_features(ecg, fs, r_peaks)
-    assert list(measured.columns) == list(BEAT_FEATURES)
+    assert list(measured.columns) == [*BEAT_FEATURES, "paced"] and not measured["paced"].any()
+    measured = measured.drop(columns="paced")
     errors = (measured - truth(factors)).abs()
     shapes = ["heart_rate", "r_amplitude", "qrs_duration", "st_level", "t_amplitude", "pr_interval"]
     assert measured[shapes].iloc[1:-1].notna().all().all()  # every inner beat is measured
@@ -78,8 +79,8 @@ def test_missing_samples_and_edges_give_nan_not_errors():
     assert measured.drop(index=[0, 5, len(r_peaks) - 1])[["r_amplitude", "st_level"]].notna().all().all()
     # a beat at the very start has no PR baseline
     assert np.isnan(measure_beat_features(ecg, 250, [2, r_peaks[1]]).loc[0, "r_amplitude"])
-    assert measure_beat_features(ecg, 250, []).shape == (0, len(BEAT_FEATURES))
-    assert measure_beat_features(np.full(1000, np.nan), 250, [500]).isna().all().all()
+    assert measure_beat_features(ecg, 250, []).shape == (0, len(BEAT_FEATURES) + 1)
+    assert measure_beat_features(np.full(1000, np.nan), 250, [500])[list(BEAT_FEATURES)].isna().all().all()
 
 
 def test_no_p_wave_gives_nan_pr():
@@ -129,3 +130,21 @@ def test_features_on_mitbih_100_are_physiological():
     assert 0.05 < median["qrs_duration"] < 0.10
     assert 0.12 < median["pr_interval"] < 0.22
     assert meta["pr_interval"].notna().mean() > 0.95
+
+
+def test_pacing_spikes_flag_their_beats_and_take_away_their_pr():
+    ecg, r_peaks = make_ecg(30.0, fs=500, noise=0.02, random_state=0)
+    plain = measure_beat_features(ecg, 500, r_peaks, return_boundaries=True)
+    assert not plain[0]["paced"].any()  # no spike, no flag (noise of 0.02 mV included)
+    _, boundaries = plain
+    paced = np.arange(5, 15)
+    spiked = ecg.copy()
+    for beat in paced:  # a 2-sample pacemaker stimulus of 1.5 mV, 40 ms before the QRS onset
+        at = int(boundaries.loc[beat, "qrs_on"]) - 20
+        spiked[at:at + 2] += 1.5
+    features = measure_beat_features(spiked, 500, r_peaks)
+    assert np.flatnonzero(features["paced"]).tolist() == paced.tolist()
+    assert features.loc[paced, "pr_interval"].isna().all()
+    assert features.drop(index=paced)["pr_interval"].notna().mean() > 0.9
+    # At 125 Hz a spike is smeared over samples: nothing is flagged rather than QRS slopes.
+    assert not measure_beat_features(spiked[::4], 125, r_peaks // 4)["paced"].any()
