@@ -79,6 +79,40 @@ MIN_BETWEEN_GROUP_SHARE = 0.25
 _MIN_GROUP_VARIANCE = 1e-3
 
 
+#: Share of the groups held out when ``fit`` chooses between "prior" and "rotation" by held-out ELBO.
+SELECTION_HELD_OUT = 0.2
+#: Whether fit makes that choice (else the row-count rule alone; ``benchmarks/bench_patients.py`` compares).
+SELECT_BY_HELD_OUT = True
+
+_FORCED_METHOD = []  # set by forced_method() while fit trains its candidates
+
+
+class forced_method:  # noqa: N801 - used as a context manager
+    """While active, :func:`training_method` returns ``method`` (``fit``'s candidates train with it)."""
+
+    def __init__(self, method):
+        self.method = method
+
+    def __enter__(self):
+        _FORCED_METHOD.append(self.method)
+
+    def __exit__(self, *exc):
+        _FORCED_METHOD.pop()
+
+
+def selecting():
+    """Whether ``fit`` should choose the method by held-out ELBO (not while training a candidate)."""
+    return SELECT_BY_HELD_OUT and not _FORCED_METHOD and GROUP_METHOD == "prior"
+
+
+def held_out_split(codes, seed):
+    """A boolean mask of the rows of :data:`SELECTION_HELD_OUT` of the groups (at least one group)."""
+    n_groups = int(codes.max()) + 1
+    rng = np.random.default_rng(seed)
+    held = rng.permutation(n_groups)[:max(1, int(round(SELECTION_HELD_OUT * n_groups)))]
+    return np.isin(codes, held)
+
+
 def training_method(sizes):
     """How ``fit`` uses groups of these sizes: :data:`GROUP_METHOD`, or ``"rotation"`` when the
     median group holds fewer than :data:`MIN_ROWS_FOR_GROUP_PRIOR` rows to estimate a prior from.
@@ -86,6 +120,8 @@ def training_method(sizes):
     >>> training_method([30, 40, 25]), training_method([10, 12, 9])
     ('prior', 'rotation')
     """
+    if _FORCED_METHOD:
+        return _FORCED_METHOD[-1]
     if GROUP_METHOD == "prior" and np.median(sizes) < MIN_ROWS_FOR_GROUP_PRIOR:
         return "rotation"
     return GROUP_METHOD

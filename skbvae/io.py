@@ -177,6 +177,7 @@ def _model_bytes(estimator):
         "history": list(net.history),
         "signal_info": getattr(estimator, "signal_info_", None),
         "group_method": getattr(estimator, "group_method_", None),
+        "group_selection": getattr(estimator, "group_selection_", None),
         "named_factors": {"names": list(getattr(estimator, "factor_names_", None) or []),
                           "units": dict(getattr(estimator, "factor_units_", None) or {})},
     }
@@ -480,6 +481,8 @@ def _load_model(path, members, device):
     estimator.signal_info_ = signal_info(SimpleNamespace(attrs={"signal": meta.get("signal_info")}))
     group_method = meta.get("group_method")  # files of earlier releases have none
     estimator.group_method_ = group_method if group_method in _groups.GROUP_METHODS else None
+    selection = meta.get("group_selection")
+    estimator.group_selection_ = selection if isinstance(selection, dict) else None
     _set_named_factors(path, estimator, meta.get("named_factors") or {"names": [], "units": {}})
     return estimator
 

@@ -122,8 +122,9 @@ def test_fit_with_groups_trains_differently_and_transform_needs_no_groups(record
     X, _, groups = records
     # "rotation" uses the groups in the ICA rotation only: trained as without, rotated otherwise.
     params = {**FAST, "max_epochs": 5, "rotation": "ica" if method == "rotation" else None}
-    with_groups = BetaVAETransformer(**params).fit(X[:400], groups=groups[:400])
-    again = BetaVAETransformer(**params).fit(X[:400], groups=groups[:400])
+    with _groups.forced_method(method):  # the method itself, not fit's choice between prior and rotation
+        with_groups = BetaVAETransformer(**params).fit(X[:400], groups=groups[:400])
+        again = BetaVAETransformer(**params).fit(X[:400], groups=groups[:400])
     without = BetaVAETransformer(**params).fit(X[:400])
     unseen = X[400:]  # records never seen in fit
     Z = with_groups.transform(unseen)
@@ -142,7 +143,8 @@ def test_group_prior_lets_a_latent_say_which_record_for_free(records):
     # below the KL of the same codes against N(0, I), which is what
     # kl_per_latent_ reports.
     X, _, groups = records
-    vae = BetaVAETransformer(**{**FAST, "max_epochs": 30}).fit(X, groups=groups)
+    with _groups.forced_method("prior"):
+        vae = BetaVAETransformer(**{**FAST, "max_epochs": 30}).fit(X, groups=groups)
     assert vae.history_["kl"].iloc[-1] < vae.kl_per_latent_.sum()
 
 
@@ -151,7 +153,8 @@ def test_groups_too_small_for_a_prior_act_through_the_rotation_only(records):
     # training ignores them (the same network as without groups) and the ICA is fitted within them.
     X, _, groups = records
     params = {**FAST, "max_epochs": 3, "rotation": "ica"}
-    large = BetaVAETransformer(**params).fit(X, groups=groups)
+    with _groups.forced_method("prior"):  # what a prior per group does (fit chooses it by held-out ELBO)
+        large = BetaVAETransformer(**params).fit(X, groups=groups)
     small_groups = groups * 2 + (np.arange(len(X)) % 20 >= 10)
     small = BetaVAETransformer(**params).fit(X, groups=small_groups)
     without = BetaVAETransformer(**params).fit(X)
@@ -196,7 +199,8 @@ def test_grid_search_with_group_kfold_routes_groups_to_fit(records, monkeypatch)
     seen = []
     check = _groups.check_groups
     monkeypatch.setattr(_groups, "check_groups", lambda g, n: seen.append(len(np.unique(g))) or check(g, n))
-    with sklearn.config_context(enable_metadata_routing=True):
+    # With the method fixed, fit trains no candidates on held-out groups: each check_groups is a fit's.
+    with sklearn.config_context(enable_metadata_routing=True), _groups.forced_method("prior"):
         search = GridSearchCV(BetaVAETransformer(**FAST).set_fit_request(groups=True),
                               {"beta": [0.5, 1.0]}, cv=GroupKFold(n_splits=3))
         search.fit(X, groups=groups)
@@ -247,7 +251,26 @@ def test_a_model_fitted_with_groups_is_saved_and_loaded(records, tmp_path):
     io.dump(vae, tmp_path / "model.skbvae")
     loaded = io.load(tmp_path / "model.skbvae")
     np.testing.assert_array_equal(loaded.transform(X[:20]), vae.transform(X[:20]))
-    assert loaded.group_method_ == vae.group_method_ == "prior"
+    assert loaded.group_method_ == vae.group_method_ and loaded.group_selection_ == vae.group_selection_
+    assert set(loaded.group_selection_["held_out_elbo"]) == {"prior", "rotation"}
+
+
+def test_fit_chooses_prior_or_rotation_by_the_held_out_groups_elbo(records, monkeypatch):
+    # A row count chose the prior where it cost 5 nats of held-out ELBO (records whose beats vary little);
+    # fit now holds out a fifth of the groups and keeps the method that scores them better.
+    X, _, groups = records
+    vae = BetaVAETransformer(**{**FAST, "max_epochs": 5}).fit(X, groups=groups)
+    selection = vae.group_selection_
+    assert selection["held_out_groups"] == 6  # 20 % of 30 records
+    elbo = selection["held_out_elbo"]
+    assert vae.group_method_ == max(elbo, key=elbo.get) and all(np.isfinite(v) for v in elbo.values())
+    # When one method is made to win, fit keeps it.
+    monkeypatch.setattr(BetaVAETransformer, "score", lambda self, X, y=None: 1.0 if self.group_method_ == "rotation"
+                        else 0.0)
+    assert BetaVAETransformer(**{**FAST, "max_epochs": 2}).fit(X, groups=groups).group_method_ == "rotation"
+    monkeypatch.setattr(BetaVAETransformer, "score", lambda self, X, y=None: 1.0 if self.group_method_ == "prior"
+                        else 0.0)
+    assert BetaVAETransformer(**{**FAST, "max_epochs": 2}).fit(X, groups=groups).group_method_ == "prior"
 
 
 def test_fit_transform_takes_groups(records):

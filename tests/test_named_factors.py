@@ -142,7 +142,8 @@ def test_warm_start_keeps_the_names_and_groups_and_channels_work(data):
         vae.fit(X[:600], factors=factors[["qrs_width"]].iloc[:600])
     grouped = BetaVAETransformer(**{**FIVE, "rotation": "ica"}).fit(
         X[:600], groups=np.arange(600) // 30, factors=factors[NAMES].iloc[:600])
-    assert grouped.group_method_ == "prior" and list(grouped.get_feature_names_out()[:3]) == NAMES
+    assert set(grouped.group_selection_["held_out_elbo"]) == {"prior", "rotation"}  # candidates fitted with factors
+    assert list(grouped.get_feature_names_out()[:3]) == NAMES
     two = BetaVAETransformer(**FIVE, n_channels=2).fit(np.hstack([X[:600], X[:600]]), factors=factors[NAMES].iloc[:600])
     assert two.predict_factors(np.hstack([X[:5], X[:5]])).shape == (5, 3)
 
