@@ -98,12 +98,12 @@ def as_table(X, meta):
     return pd.concat([samples, meta[["record", *RR_INPUTS]]], axis=1)
 
 
-def make_model(samples, representation, epochs):
+def make_model(samples, representation, epochs, seed=0):
     """Beats relative to their patient's median beat → a representation, RR features beside it, then a classifier."""
     if representation == "vae":
-        beat_model = BetaVAETransformer(max_epochs=epochs, random_state=0, verbose=1)
+        beat_model = BetaVAETransformer(max_epochs=epochs, random_state=seed, verbose=1)
     else:
-        beat_model = PCA(10, random_state=0)
+        beat_model = PCA(10, random_state=seed)
     return make_pipeline(
         ColumnTransformer([("beat", make_pipeline(PatientRelative(by="record"), beat_model), [*samples, "record"]),
                            ("rr", RRFeatures(), list(RR_INPUTS))]),
@@ -123,6 +123,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=120.0, help="seconds per synthetic patient")
     parser.add_argument("--epochs", default="auto", type=lambda v: v if v == "auto" else int(v))
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=0, help="random_state of the β-VAE")
     parser.add_argument("--out", type=Path, default=Path("examples/output"))
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
@@ -134,7 +135,7 @@ def main():
         X_train, meta_train, train_source = load(args.train, args)
         X, meta, test_source = load(args.test, args)
         samples = [f"t{k:03d}" for k in range(X.shape[1])]
-        model = make_model(samples, args.representation, args.epochs)
+        model = make_model(samples, args.representation, args.epochs, args.seed)
         model.fit(as_table(X_train, meta_train), meta_train["aami"])
         predicted = model.predict(as_table(X, meta))
         source = (f"fit on {len(X_train)} beats of {meta_train['record'].nunique()} patients ({train_source}), "
@@ -143,7 +144,8 @@ def main():
     else:
         X, meta, source = load(args.wfdb, args)
         samples = [f"t{k:03d}" for k in range(X.shape[1])]
-        model, data, patients = make_model(samples, args.representation, args.epochs), as_table(X, meta), meta["record"]
+        model = make_model(samples, args.representation, args.epochs, args.seed)
+        data, patients = as_table(X, meta), meta["record"]
         folds = min(args.folds, patients.nunique())
         # cross_val_predict by hand, to say how far it is: each fold fits a β-VAE (about a minute on DS1).
         predicted = np.empty(len(meta), dtype=object)

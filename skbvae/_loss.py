@@ -228,9 +228,10 @@ class BetaVAELoss(nn.Module):
     """
 
     def __init__(self, likelihood="gaussian", beta=1.0, capacity=None, capacity_steps=1, group_prior=None,
-                 factor_weight=0.0):
+                 factor_weight=0.0, leakage_ratio=1.0):
         super().__init__()
         self.factor_weight = factor_weight
+        self.leakage_ratio = leakage_ratio
         self.likelihood = likelihood
         self.beta = beta
         self.capacity = capacity
@@ -259,5 +260,5 @@ class BetaVAELoss(nn.Module):
             objective = recon + self.beta * (kl - self.target(step)).abs()
         if factors is not None and self.training:
             supervision, leakage = named_factor_loss(mu, factors)
-            objective = objective + self.factor_weight * (supervision + leakage)
+            objective = objective + self.factor_weight * (supervision + self.leakage_ratio * leakage)
         return objective, recon.detach(), kl.detach()

@@ -31,6 +31,8 @@ import pandas as pd
 #: reconstruction; the leakage term (a squared correlation of 1 between a free
 #: latent and a factor) the same.
 DEFAULT_FACTOR_WEIGHT = 100.0
+#: The leakage term's weight over the supervision's.
+LEAKAGE_RATIO = 1.0
 
 
 def check_factors(factors, n_samples):

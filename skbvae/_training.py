@@ -12,6 +12,7 @@ import torch
 from skorch.callbacks import EarlyStopping
 from skorch.dataset import ValidSplit
 
+from . import _named_factors
 from ._groups import GroupPrior
 from ._loss import BetaVAELoss
 from ._modules import BetaVAEModule
@@ -106,6 +107,7 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed, group_s
             estimator.capacity_steps, max_epochs, n_samples, batch_size),
         criterion__group_prior=group_prior,
         criterion__factor_weight=float(estimator.factor_weight),
+        criterion__leakage_ratio=_named_factors.LEAKAGE_RATIO,
         factor_targets=factor_targets,
         group_method=None if group_sizes is None else group_method,
         optimizer=torch.optim.Adam,
