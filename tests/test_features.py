@@ -148,3 +148,24 @@ def test_pacing_spikes_flag_their_beats_and_take_away_their_pr():
     assert features.drop(index=paced)["pr_interval"].notna().mean() > 0.9
     # At 125 Hz a spike is smeared over samples: nothing is flagged rather than QRS slopes.
     assert not measure_beat_features(spiked[::4], 125, r_peaks // 4)["paced"].any()
+
+
+def test_trusted_intervals_are_kept_where_the_leads_agree():
+    from skbvae.ecg import measure_trusted_features
+
+    ecg, r_peaks = make_ecg(30.0, fs=250, random_state=0)
+    alone = measure_beat_features(ecg, 250, r_peaks)
+    same = measure_trusted_features(np.column_stack([ecg, 0.9 * ecg]), 250, r_peaks)
+    pd.testing.assert_frame_equal(same[alone.columns], alone)  # a lead that agrees changes nothing
+    assert (same[["qrs_spread", "qt_spread"]].dropna() < 1e-9).all().all()
+    # A second lead of noise measures other intervals: they are unsure, and NaN.
+    noise = np.random.default_rng(0).normal(scale=0.3, size=len(ecg))
+    unsure = measure_trusted_features(np.column_stack([ecg, noise]), 250, r_peaks)
+    kept = unsure["qt_interval"].notna()
+    assert kept.mean() < 0.5 * alone["qt_interval"].notna().mean()
+    assert (unsure.loc[kept, "qt_spread"] <= 0.040).all() and unsure.loc[~kept, "qtc_bazett"].isna().all()
+    np.testing.assert_array_equal(unsure["r_amplitude"], alone["r_amplitude"])  # amplitudes are the first lead's
+    with pytest.raises(ValueError, match="needs two or more leads"):
+        measure_trusted_features(ecg, 250, r_peaks)
+    with pytest.raises(ValueError, match=r"agreement names intervals \['st_level'\]"):
+        measure_trusted_features(np.column_stack([ecg, ecg]), 250, r_peaks, agreement={"st_level": 0.01})

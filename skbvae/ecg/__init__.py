@@ -10,6 +10,8 @@ as ``wfdb.processing`` or neurokit2's ``ecg_peaks`` / ``ecg_delineate`` do:
 - :func:`measure_beat_features`: heart rate, R amplitude, QRS, PR, QT, ST and T
   per beat, in the units :data:`BEAT_FEATURES` maps each to (intervals in seconds);
   :func:`measure_beat_windows` the same on beat windows (decoded or edited beats);
+- :func:`measure_trusted_features`: the same with two or more leads, each interval kept only where
+  the leads agree (an unsure boundary gives NaN rather than a wrong number);
 - :func:`rr_feature_table` / :class:`RRFeatures` and :class:`PatientRelative`: the parts of the
   inter-patient heartbeat-classification recipe (RR features against the patient's own rhythm,
   beats against the patient's own median beat), usable in a ``Pipeline``.
@@ -26,10 +28,12 @@ from ._windows import measure_beat_windows
 from ._quality import MIN_QUALITY
 from ._relative import PatientRelative
 from ._rr import RR_FEATURES, RR_INPUTS, RRFeatures, rr_feature_table
+from ._trust import AGREEMENT_S, measure_trusted_features
 from ._rpeaks import FS_RANGE, detect_r_peaks
 
 __all__ = [
     "AAMI_CLASSES",
+    "AGREEMENT_S",
     "BEAT_FEATURES",
     "FS_RANGE",
     "MAX_PAUSE_S",
@@ -43,5 +47,6 @@ __all__ = [
     "detect_r_peaks",
     "measure_beat_features",
     "measure_beat_windows",
+    "measure_trusted_features",
     "rr_feature_table",
 ]

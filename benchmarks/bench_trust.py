@@ -1,0 +1,122 @@
+"""Intervals you can trust: lead agreement against the cardiologists (LUDB) and label-free checks on long records (DS1).
+
+``measure_trusted_features`` keeps an interval where the other leads agree with the first
+(QRS within 20 ms, PR and QT within 40 ms) and gives NaN elsewhere.
+
+- ``ludb``: lead II's QRS, PR and QT against the cardiologists' boundaries of lead II
+  (200 patients, their annotated QRS complexes), alone and checked against V5, I, or both:
+  bias ± SD (ms), share of the annotated intervals measured, share of gross errors
+  (|error| > 50 ms);
+- ``ds1``: MIT-BIH DS1's 22 30-minute two-lead records, no boundaries to compare with, so
+  label-free measures of gross errors on the annotated normal beats: how often the two leads
+  agree on QRS within 20 ms, and how often QRS or QT jumps by more than 50 ms between
+  neighbouring normal beats of a steady rhythm (RR within 10 % of the previous), lead MLII
+  alone and trusted.
+
+    python benchmarks/bench_trust.py [--datasets ludb ds1]
+"""
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import wfdb
+
+from skbvae.ecg import measure_beat_features, measure_trusted_features
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_delineation import reference  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+INTERVALS = {"QRS": "qrs_duration", "PR": "pr_interval", "QT": "qt_interval"}
+
+
+def _truth(ref):
+    return pd.DataFrame({"QRS": (ref.qrs_off - ref.qrs_on) / 500, "PR": (ref.qrs_on - ref.p_on) / 500,
+                         "QT": (ref.t_off - ref.qrs_on) / 500})
+
+
+def ludb(folder, checks=(("alone", ()), ("with V5", ("v5",)), ("with I", ("i",)), ("with V5 and I", ("v5", "i")))):
+    errors = {name: [] for name, _ in checks}
+    for record in range(1, 201):
+        ref = reference(folder, record, "ii")
+        truth = _truth(ref)
+        signals = {lead: wfdb.rdrecord(str(folder / str(record)), channel_names=[lead]).p_signal[:, 0]
+                   for lead in ("ii", "v5", "i")}
+        peaks = ref.r.to_numpy()
+        for name, others in checks:
+            if others:
+                found = measure_trusted_features(np.column_stack([signals["ii"], *(signals[o] for o in others)]),
+                                                 500, peaks)
+            else:
+                found = measure_beat_features(signals["ii"], 500, peaks)
+            errors[name].append(pd.DataFrame({k: found[c].to_numpy() - truth[k].to_numpy() for k, c in INTERVALS.items()})
+                                .assign(**{f"has {k}": truth[k].notna().to_numpy() for k in INTERVALS}))
+    rows = []
+    for name, parts in errors.items():
+        table = pd.concat(parts, ignore_index=True)
+        for quantity in INTERVALS:
+            has = table[f"has {quantity}"]
+            error = 1000 * table.loc[has, quantity]
+            rows.append({"lead II": name, "interval": quantity, "bias ms": error.mean(), "SD ms": error.std(),
+                         "measured": error.notna().mean(), "gross": (error.abs() > 50).sum() / error.notna().sum()})
+    return pd.DataFrame(rows)
+
+
+def _jumps(values, rr, normal):
+    """Share of steady neighbouring normal beats whose value jumps by more than 50 ms."""
+    steady = normal[1:] & normal[:-1] & (np.abs(np.diff(rr)) <= 0.1 * rr[:-1])
+    jump = np.abs(np.diff(values)) > 0.050
+    known = steady & np.isfinite(values[1:]) & np.isfinite(values[:-1])
+    return jump[known].sum(), known.sum()
+
+
+def ds1(folder):
+    rows = []
+    for record in (folder / "RECORDS").read_text().split():
+        signal = wfdb.rdrecord(str(folder / record))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            annotation = wfdb.rdann(str(folder / record), "atr")
+        symbols = np.array(annotation.symbol)
+        beats = np.isin(symbols, list("NLRBAaJSVrFejnE/fQ?"))
+        peaks, symbols = annotation.sample[beats], symbols[beats]
+        inside = (peaks > 0) & (peaks < signal.sig_len)
+        peaks, normal = peaks[inside], symbols[inside] == "N"
+        first = measure_beat_features(signal.p_signal[:, 0], signal.fs, peaks)
+        trusted = measure_trusted_features(signal.p_signal, signal.fs, peaks)
+        rr = np.diff(peaks, append=peaks[-1] + np.median(np.diff(peaks))) / signal.fs
+        row = {"record": record, "leads": ",".join(signal.sig_name), "normal beats": int(normal.sum()),
+               "QRS agree": (trusted["qrs_spread"][normal] <= 0.020).sum() / np.isfinite(trusted["qrs_spread"][normal]).sum()}
+        for name, table in (("alone", first), ("trusted", trusted)):
+            for quantity in ("QRS", "QT"):
+                jumps, pairs = _jumps(table[INTERVALS[quantity]].to_numpy(), rr, normal)
+                row[f"{quantity} jumps {name}"], row[f"{quantity} pairs {name}"] = jumps, pairs
+        rows.append(row)
+        print(f"{record}: QRS leads agree on {row['QRS agree']:.1%} of normal beats", flush=True)
+    return pd.DataFrame(rows)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", nargs="*", default=["ludb", "ds1"])
+    args = parser.parse_args()
+    if "ludb" in args.datasets:
+        print(ludb(SHARED / "ludb").to_markdown(index=False, floatfmt=".3g"))
+    if "ds1" in args.datasets:
+        table = ds1(SHARED / "mitdb")
+        print(table[["record", "leads", "normal beats", "QRS agree"]].to_markdown(index=False, floatfmt=".3f"))
+        for quantity in ("QRS", "QT"):
+            for name in ("alone", "trusted"):
+                share = table[f"{quantity} jumps {name}"].sum() / table[f"{quantity} pairs {name}"].sum()
+                print(f"{quantity} jumps > 50 ms between steady neighbouring normal beats, lead MLII {name}: {share:.2%} "
+                      f"of {table[f'{quantity} pairs {name}'].sum()} pairs")
+        agree = np.average(table["QRS agree"], weights=table["normal beats"])
+        print(f"leads agree on QRS within 20 ms: {agree:.1%} of normal beats (median record {table['QRS agree'].median():.1%})")
+
+
+if __name__ == "__main__":
+    main()
