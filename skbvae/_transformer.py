@@ -364,9 +364,10 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         latents are the first codes; empty without factors.
     factor_units_ : dict
         Units of the named factors, from ``F.attrs["units"]`` (empty if none).
-    factor_mean_, factor_scale_ : ndarray of shape (n_named,) or None
-        Mean and standard deviation of each factor on its known training rows:
-        the standardisation the named latents were trained to.
+    factor_center_, factor_scale_ : ndarray of shape (n_named,) or None
+        Median and robust SD (1.4826 × MAD) of each factor on its known
+        training rows: the standardisation the named latents were trained to
+        (clipped at 4 robust SDs).
     factor_intercept_, factor_slope_ : ndarray of shape (n_named,) or None
         Each named code's line to its factor's units, fitted on the known
         training rows: ``factor ≈ intercept + slope · code``
