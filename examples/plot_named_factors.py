@@ -1,5 +1,5 @@
 """Named factors: a β-VAE whose first latents are the beat features the package measures, edited in units.
-======================================================================================================
+=======================================================================================================
 
 Unsupervised latents cannot be named on real patients (the rotation is not
 identifiable). Here the package names them itself: the beat features it measures
