@@ -23,6 +23,7 @@ take part: an inactive latent carries no information about the input, so
 rotating it in would only mix noise into the codes.
 """
 
+import sys
 import warnings
 
 import numpy as np
@@ -31,7 +32,6 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._groups import within_group_deviations
 from ._scaling import _row_chunks
-from ._warnings import warn_user
 from .metrics._diagnostics import ACTIVE_KL_THRESHOLD
 
 ROTATIONS = ("ica", "varimax")
@@ -109,7 +109,7 @@ def fit_rotation(mu, X_scaled, method, random_state=None, groups=None, verbose=0
         deviations of the codes (see the module docstring).
     verbose : int
         With 1 or more, a FastICA that stops at its iteration limit is
-        reported (a ``ConvergenceWarning``, once per session). Silent
+        reported (a note on standard error, once per session). Silent
         otherwise: with the Student-t default it happens on most fits (the
         near-Gaussian directions of a code have no orientation to converge
         to; 20,000 iterations did not help on 2,000 beats), is harmless to
@@ -158,8 +158,10 @@ def fit_rotation(mu, X_scaled, method, random_state=None, groups=None, verbose=0
                    "if the rotated codes look mixed. (Said once per session.)")
         stopped = any(issubclass(w.category, ConvergenceWarning) for w in caught)
         if verbose and stopped and message not in _SAID:
+            # A note for a user who asked for progress, not a warning: it is the usual case, and as a
+            # warning it showed in the README's main example, which runs with verbose=1.
             _SAID.add(message)
-            warn_user(message, ConvergenceWarning)
+            print(f"note: {message}", file=sys.stderr, flush=True)
         orthogonal = ica.components_.T
     elif method == "varimax":
         orthogonal = _varimax(_loadings(white, X_scaled))
