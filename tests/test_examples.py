@@ -103,6 +103,6 @@ def test_classify_beats_fits_on_one_folder_and_scores_another(tmp_path):
     train = _annotated_folder(tmp_path / "train", [0, 1, 2])
     test = _annotated_folder(tmp_path / "test", [3, 4])
     stdout = run("classify_beats.py", ["--train", str(train), "--test", str(test), "--epochs", "1",
-                                       "--representation", "pca"], tmp_path / "out")
+                                       "--representation", "pca", "--classifier", "hgb"], tmp_path / "out")
     assert "fit on" in stdout and "patients" in stdout and "train one folder, test another" in stdout
     assert re.search(r"jk index \d\.\d{3}", stdout)
