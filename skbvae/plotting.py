@@ -240,6 +240,10 @@ def _by_information(vae, outputs):
 
 
 def _output_label(vae, j):
+    named = list(getattr(vae, "factor_names_", None) or [])
+    if j < len(named):  # a named factor (fit(X, factors=F)): its name and units
+        unit = (getattr(vae, "factor_units_", None) or {}).get(named[j])
+        return named[j] + (f" ({unit})" if unit else "")
     if getattr(vae, "rotation_", None) is not None:
         return f"component {j}"
     return f"z{j}  KL={vae.kl_per_latent_[j]:.2f}"

@@ -169,3 +169,18 @@ def test_edit_and_predict_factors_say_what_is_wrong(data, named):
         named.edit(X[:2])
     with pytest.raises(ValueError, match="needs a model fitted with named factors"):
         BetaVAETransformer(**FIVE).fit(X[:300]).predict_factors(X[:2])
+
+
+def test_traversal_panels_are_titled_with_the_named_factors(data):
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    from skbvae.plotting import plot_traversal
+
+    X, factors = data
+    frame = factors[NAMES].iloc[:600].copy()
+    frame.attrs["units"] = {"heart_rate": "bpm", "r_amplitude": "mV"}
+    vae = BetaVAETransformer(**{**FIVE, "rotation": "ica"}).fit(X[:600], factors=frame)
+    fig = plot_traversal(vae, X[0], latents=[0, 1, 2, 3], order="index")
+    titles = [ax.get_title() for ax in fig.axes[:4]]
+    assert titles[:3] == ["heart_rate (bpm)", "r_amplitude (mV)", "st_shift"] and titles[3] == "component 3"
+    matplotlib.pyplot.close(fig)
