@@ -22,8 +22,6 @@ This module validates the factors and holds that arithmetic; the estimator
 calls it.
 """
 
-import numbers
-
 import numpy as np
 import pandas as pd
 
@@ -84,12 +82,6 @@ def check_factors(factors, n_samples):
         raise ValueError(f"factors {flat} are known on fewer than two rows or do not vary: a latent cannot be "
                          "tied to them.")
     return values, names, units
-
-
-def check_factor_weight(weight):
-    if isinstance(weight, bool) or not isinstance(weight, numbers.Real) or not np.isfinite(weight) or weight < 0:
-        raise ValueError(f"factor_weight must be a non-negative finite number; got {weight!r}.")
-    return float(weight)
 
 
 #: Standardised targets are clipped to this many robust SDs: measured features of real records

@@ -661,10 +661,8 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         self.kl_per_latent_ = kl.astype(np.float64)
         self.latent_mean_ = mu.mean(axis=0).astype(np.float64)
         self._fit_rotation(mu, X_scaled, seed, codes)
-        if self.factor_names_:
-            values = named[0] if named is not None else None
-            if values is not None:
-                self._set_factor_calibration(self._codes(torch.as_tensor(mu)).numpy(), values)
+        if named is not None:  # a warm fit without factors keeps the calibration it had
+            self._set_factor_calibration(self._codes(torch.as_tensor(mu)).numpy(), named[0])
 
     def _choose_group_method(self, X, codes, named, seed):
         """"prior" or "rotation", whichever gives the higher β = 1 ELBO on held-out groups.
@@ -677,10 +675,10 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         from sklearn.base import clone
 
         held = _groups.held_out_split(codes, seed)
+        factors = None if named is None else pd.DataFrame(named[0][~held], columns=named[1])
         scores = {}
         for method in ("prior", "rotation"):
             candidate = clone(self).set_params(verbose=0, warm_start=False)
-            factors = None if named is None else pd.DataFrame(named[0][~held], columns=named[1])
             with _groups.forced_method(method), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the fit itself says what there is to say
                 candidate.fit(X[~held], groups=codes[~held], factors=factors)

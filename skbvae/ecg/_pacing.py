@@ -77,9 +77,10 @@ def paced_beats(spikes, qrs_on, fs, r_peaks=None):
     paced, spike = np.zeros(len(qrs_on), dtype=bool), np.full(len(qrs_on), np.nan)
     if r_peaks is not None and len(spikes) and len(r_peaks):
         r_peaks = np.sort(np.asarray(r_peaks))
-        nearest = np.abs(r_peaks[np.clip(np.searchsorted(r_peaks, spikes), 1, len(r_peaks)) - 1] - spikes)
-        after = np.abs(r_peaks[np.clip(np.searchsorted(r_peaks, spikes), 0, len(r_peaks) - 1)] - spikes)
-        spikes = spikes[np.minimum(nearest, after) > _R_TIP_S * fs]
+        following = np.searchsorted(r_peaks, spikes).clip(0, len(r_peaks) - 1)
+        previous = (following - 1).clip(0, len(r_peaks) - 1)
+        distance = np.minimum(np.abs(r_peaks[previous] - spikes), np.abs(r_peaks[following] - spikes))
+        spikes = spikes[distance > _R_TIP_S * fs]
     if len(spikes) == 0:
         return paced, spike
     before, after = PACED_WINDOW_S

@@ -74,7 +74,7 @@ def measure_trusted_features(ecg, fs, r_peaks, *, agreement=None):
     features = measured[0].copy()
     for name, limit in limits.items():
         gaps = np.column_stack([(other[name] - features[name]).abs().to_numpy() for other in measured[1:]])
-        spread = np.where(np.isnan(gaps).any(axis=1), np.nan, np.nanmax(np.nan_to_num(gaps, nan=-1.0), axis=1))
+        spread = gaps.max(axis=1)  # NaN where a lead could not measure it
         features[name.split("_")[0] + "_spread"] = spread
         unsure = ~(spread <= limit)
         for column in (name, *_DERIVED.get(name, ())):
