@@ -2,6 +2,8 @@
 
 import warnings
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -222,6 +224,24 @@ def test_errors_warn_skips_bad_records(tmp_path):
         warnings.simplefilter("ignore")
         with pytest.raises(ValueError, match="none of its 2 record"):
             load_wfdb_heartbeats(tmp_path, errors="warn")
+
+
+def test_flutter_is_named_and_one_record_counted_once(tmp_path):
+    # 10 s of 4 Hz flutter (no baseline, no QRS) in 60 s of sinus rhythm: no beats there, and a warning that
+    # says so; the record's two notices (flutter, then the noise the quality check drops) are one record's.
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_rpeaks import _with_flutter
+    ecg, _, (a, b) = _with_flutter()
+    write_record(tmp_path, "vfl", 250, signal=ecg, duration=60.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        X, meta = load_wfdb_heartbeats(tmp_path / "vfl")
+    messages = [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1 and "ventricular flutter or fibrillation" in messages[0]
+    assert "records each" not in messages[0]  # one record: its own words, not "2 of 1 records"
+    assert not ((meta["r_peak"] > a + 250) & (meta["r_peak"] < b - 250)).any()
+    assert len(X) >= 50
 
 
 @pytest.mark.parametrize("kwargs, match", [({"layout": "grid"}, "layout"), ({"errors": "ignore"}, "errors"),

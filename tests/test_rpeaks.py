@@ -163,3 +163,69 @@ def test_detector_is_fast_enough_to_be_vectorised():
     finally:
         _rpeaks._classify = saved
     assert calls and calls[0] < 10 * 120
+
+
+# ------------------------------------------------------------ small beats and flutter
+def _with_small_beats(scale=0.3, every=4):
+    """A clean record whose every ``every``-th beat (QRS and T) is ``scale`` times as large: aberrant beats."""
+    ecg, truth = make_ecg(60.0, fs=250, heart_rate=60, noise=0.005, random_state=0)
+    small = truth[2::every]
+    for r in small:
+        ecg[max(0, r - 40):r + 100] *= scale
+    return ecg, truth, small
+
+
+def test_small_beats_under_the_threshold_are_kept(monkeypatch):
+    ecg, truth, small = _with_small_beats()
+    found = detect_r_peaks(ecg, 250)
+    sensitivity, predictivity = scores(found, truth, 250)
+    assert sensitivity == 1.0 and predictivity == 1.0
+    # The rule is what finds them: without it the small beats are missed (energy ~0.09 of the level).
+    import skbvae.ecg._rpeaks as rpeaks
+    monkeypatch.setattr(rpeaks, "_SMALL_BEAT", 1.0)
+    without = detect_r_peaks(ecg, 250)
+    assert scores(without, small, 250)[0] < 0.5
+
+
+def test_a_p_wave_before_its_qrs_is_not_a_small_beat():
+    # Tall P waves (a third of the R) 240 ms before each QRS: under the threshold, and followed by a beat.
+    ecg, truth = make_ecg(60.0, fs=250, heart_rate=60, noise=0.005, random_state=0)
+    pulse = 0.35 * np.exp(-0.5 * (np.arange(-15, 16) / 5.0) ** 2)
+    for r in truth:
+        if r - 60 - 15 >= 0:
+            ecg[r - 60 - 15:r - 60 + 16] += pulse
+    found = detect_r_peaks(ecg, 250)
+    assert scores(found, truth, 250, tolerance_s=0.05) == (1.0, 1.0)
+
+
+def _with_flutter(start_s=20.0, stop_s=30.0, fs=250):
+    """60 s of sinus rhythm with a stretch of 4 Hz ventricular flutter (no baseline, no QRS)."""
+    ecg, truth = make_ecg(60.0, fs=fs, random_state=0)
+    rng = np.random.default_rng(0)
+    a, b = int(start_s * fs), int(stop_s * fs)
+    t = np.arange(b - a) / fs
+    ecg[a:b] = 0.8 * np.sin(2 * np.pi * (4.0 + 0.2 * np.sin(2 * np.pi * 0.3 * t)) * t) + 0.01 * rng.standard_normal(b - a)
+    outside = truth[(truth < a - fs // 2) | (truth > b + fs // 2)]
+    return ecg, outside, (a, b)
+
+
+def test_flutter_waves_are_not_beats():
+    from skbvae.ecg import flutter_stretches
+    ecg, outside, (a, b) = _with_flutter()
+    found = detect_r_peaks(ecg, 250)
+    assert not ((found > a + 250) & (found < b - 250)).any()  # no beat inside the flutter
+    kept = found[(found < a - 125) | (found > b + 125)]
+    assert scores(kept, outside, 250) == (1.0, 1.0)
+    stretches = flutter_stretches(ecg, 250)
+    covered = sum(min(stop, b) - max(start, a) for start, stop in stretches if stop > a and start < b)
+    # The 3 s windows within ~1.5 s of its edges hold sinus rhythm too: the middle is what is found.
+    assert covered >= 0.6 * (b - a)
+    assert all(start > a - 2 * 250 and stop < b + 2 * 250 for start, stop in stretches)
+
+
+@pytest.mark.parametrize("rhythm", ["ventricular_runs", "bigeminy", "escape"])
+def test_fast_or_wide_real_beats_are_not_flutter(rhythm):
+    from skbvae.ecg import flutter_stretches
+    ecg, truth = make_ecg(120.0, fs=250, rhythm=rhythm, random_state=0)
+    assert flutter_stretches(ecg, 250) == []
+    assert scores(detect_r_peaks(ecg, 250), truth[truth < len(ecg)], 250)[0] == 1.0

@@ -271,16 +271,16 @@ def test_scipy_failures_are_record_errors_and_warn_skips_them(tmp_path, monkeypa
     write(tmp_path, "b", ecg)
     import skbvae.ecg._beats as loader
 
-    original = loader.detect_r_peaks
+    original = loader._detect
 
-    def fails_on_b(signal, fs, **kwargs):
+    def fails_on_b(signal, fs, *args, **kwargs):
         if len(calls) == 1:
             raise np.linalg.LinAlgError("boom")
         calls.append(1)
-        return original(signal, fs, **kwargs)
+        return original(signal, fs, *args, **kwargs)
 
     calls = []
-    monkeypatch.setattr(loader, "detect_r_peaks", fails_on_b)
+    monkeypatch.setattr(loader, "_detect", fails_on_b)
     with pytest.warns(RuntimeWarning, match=r"skipped .*b: failed while cutting beats \(LinAlgError: boom\)"):
         _, meta = load_wfdb_heartbeats(tmp_path, errors="warn")
     assert meta["record"].str.endswith("a").all()

@@ -75,12 +75,13 @@ def _one_warning_per_kind(notices, n_records, shown=3):
     for kind, name, text in notices:
         by_kind.setdefault(kind, []).append((name, text))
     for kind, items in by_kind.items():
-        if len(items) == 1:
-            yield items[0][1]
+        # Counted by record: one record may have several notices of a kind (flutter, then noise).
+        names = list(dict.fromkeys(str(name) for name, _ in items))
+        if len(names) == 1:
+            yield " ".join(text for _, text in items)
             continue
-        names = [str(name) for name, _ in items]
         listed = ", ".join(names[:shown]) + (f" and {len(names) - shown} more" if len(names) > shown else "")
-        yield (f"{len(items)} of {n_records} records each {_NOTICE_KINDS[kind]} ({listed}); the first: "
+        yield (f"{len(names)} of {n_records} records each {_NOTICE_KINDS[kind]} ({listed}); the first: "
                f"{items[0][1]}")
 
 

@@ -3,7 +3,8 @@
 What a user runs on an ECG in memory (a NumPy array and its sampling rate),
 as ``wfdb.processing`` or neurokit2's ``ecg_peaks`` / ``ecg_delineate`` do:
 
-- :func:`detect_r_peaks`: R peaks of one lead;
+- :func:`detect_r_peaks`: R peaks of one lead; :func:`flutter_stretches` the stretches of
+  ventricular flutter or fibrillation it gives no beats in (no QRS complexes there);
 - :func:`cut_heartbeats`: one row per beat around each R peak, with quality,
   RR features and, given annotation symbols, the AAMI class of each beat;
 - :func:`delineate_beats`: onsets, peaks and offsets of P, QRS and T;
@@ -29,7 +30,7 @@ from ._quality import MIN_QUALITY
 from ._relative import PatientRelative
 from ._rr import RR_FEATURES, RR_INPUTS, RRFeatures, rr_feature_table
 from ._trust import AGREEMENT_S, measure_trusted_features
-from ._rpeaks import FS_RANGE, detect_r_peaks
+from ._rpeaks import FS_RANGE, detect_r_peaks, flutter_stretches
 
 __all__ = [
     "AAMI_CLASSES",
@@ -45,6 +46,7 @@ __all__ = [
     "cut_heartbeats",
     "delineate_beats",
     "detect_r_peaks",
+    "flutter_stretches",
     "measure_beat_features",
     "measure_beat_windows",
     "measure_trusted_features",

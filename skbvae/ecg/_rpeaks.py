@@ -18,6 +18,12 @@ ICU and Holter records need:
 - **T waves are told apart by slope.** A candidate within 360 ms of a beat
   whose steepest slope is under half that beat's is a T wave (Pan–Tompkins'
   rule), and two candidates within 200 ms keep the stronger.
+- **Small beats are kept, P waves and flutter waves are not.** A candidate
+  under the threshold but above 6 % of the QRS level (aberrant premature
+  beats) is a beat where the record is quiet and no beat follows within
+  360 ms; stretches without a flat baseline (ventricular flutter and
+  fibrillation, :mod:`._flutter`) give no beats. On MIT-BIH DS1 these took
+  the detector from Se 99.63 / +P 99.15 % to 99.81 / 99.75 %.
 
 Detection runs at 250 Hz at most (faster records are decimated for it, then
 refined at their own rate); a python loop visits the few energy maxima per
@@ -31,6 +37,8 @@ from statistics import median
 
 import numpy as np
 from scipy import ndimage, signal
+
+from ._flutter import flutter_mask
 
 #: Sampling rates (Hz) :func:`detect_r_peaks` accepts: the QRS band (5–25 Hz,
 #: narrowed to 5–22.5 Hz at 50 Hz) needs at least 50 Hz; above 20 kHz a record is not an ECG.
@@ -46,6 +54,11 @@ _DETECTION_FS = 250.0
 # Threshold between the noise and QRS levels (Pan–Tompkins: 0.25).
 _THRESHOLD = 0.25
 _N_LEVEL = 8
+# Small beats under the threshold (aberrant or premature beats of a fraction of the usual
+# amplitude): kept above this share of the QRS level, where the record's noise level is at
+# most a tenth of them, a T window after the last beat, and no beat follows within a T window
+# (else it was a P wave). MIT-BIH 201: 51 aberrated atrial premature beats missed without it.
+_SMALL_BEAT, _SMALL_BEAT_NOISE = 0.06, 10.0
 
 
 def check_ecg_signal(ecg, fs, *, name="ecg"):
@@ -218,7 +231,16 @@ def _classify(times, energy, slope, fs):
         noise_levels.append(energy[i])
         levels["noise"] = median(noise_levels[-_N_LEVEL:])
 
+    small = set()
+
     def accept(i, replace=False):
+        if beats and beats[-1] in small:
+            # A small beat stands only if no beat follows within a T window: else it was the P wave.
+            last = beats.pop()
+            small.discard(last)
+            if times[i] - times[last] >= t_window:
+                beats.append(last)
+            replace = False
         if replace:
             beats[-1] = i
             signal_levels.pop()
@@ -240,7 +262,13 @@ def _classify(times, energy, slope, fs):
                     if energy[best] > 0.5 * threshold():
                         accept(best)
         if energy[i] < threshold():
-            add_noise(i)
+            if (beats and energy[i] >= _SMALL_BEAT * levels["signal"]
+                    and energy[i] >= _SMALL_BEAT_NOISE * levels["noise"]
+                    and times[i] - times[beats[-1]] >= t_window):
+                beats.append(i)  # kept, but it does not set the QRS level
+                small.add(i)
+            else:
+                add_noise(i)
             continue
         if beats:
             last = beats[-1]
@@ -302,10 +330,15 @@ def detect_r_peaks(ecg, fs, *, min_amplitude=None):
     >>> detect_r_peaks(ecg, 250)[:3].tolist()
     [125, 375, 625]
     """
+    return _detect(ecg, fs, min_amplitude)[0]
+
+
+def _detect(ecg, fs, min_amplitude=None):
+    """R peaks (as :func:`detect_r_peaks`) and the flutter stretches given no beats, ``(start, stop)`` samples."""
     ecg, fs = check_ecg_signal(ecg, fs)
     if min_amplitude is not None and not (isinstance(min_amplitude, numbers.Real) and min_amplitude >= 0):
         raise ValueError(f"min_amplitude must be None or a number >= 0; got {min_amplitude!r}.")
-    none = np.array([], dtype=int)
+    none = (np.array([], dtype=int), [])
     ecg, missing = fill_missing(ecg)
     if missing.all() or len(ecg) < 2 * _REFRACTORY_S * fs or np.ptp(ecg) == 0:
         return none
@@ -330,6 +363,13 @@ def detect_r_peaks(ecg, fs, *, min_amplitude=None):
     # Refine to the QRS extremum of the step-free signal (±50 ms around the energy maximum).
     radius = int(0.05 * low_fs)
     beats = beats + _window_extremes(np.abs(clean), beats, radius, np.argmax) - radius
+    # Flutter waves are not QRS complexes (see _flutter): none is kept in a stretch without baseline.
+    mask = flutter_mask(clean, low_fs, slope_high)
+    beats = beats[~mask[beats]]
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    scale = fs / low_fs
+    flutter = [(int(start * scale), min(len(ecg), int(np.ceil(stop * scale))))
+               for start, stop in zip(edges[::2], edges[1::2])]
     if min_amplitude is not None:
         amplitude = (_window_extremes(clean, beats, int(0.06 * low_fs), np.max)
                      + _window_extremes(-clean, beats, int(0.06 * low_fs), np.max))
@@ -344,7 +384,17 @@ def detect_r_peaks(ecg, fs, *, min_amplitude=None):
     beats = np.unique(beats)
     beats = beats[~missing[beats]]
     keep = np.concatenate([[True], np.diff(beats) >= _REFRACTORY_S * fs * 0.5]) if len(beats) else beats
-    return beats[keep.astype(bool)].astype(int)
+    return beats[keep.astype(bool)].astype(int), flutter
+
+
+def flutter_stretches(ecg, fs, *, min_amplitude=None):
+    """``(start, stop)`` sample pairs of the stretches :func:`detect_r_peaks` gives no beats in as flutter.
+
+    Ventricular flutter or fibrillation: a continuous oscillation without a
+    flat baseline (see :mod:`skbvae.ecg._flutter`); ``stop`` is exclusive.
+    It runs the detector: :func:`~skbvae.datasets.load_wfdb_heartbeats` gets both at once.
+    """
+    return _detect(ecg, fs, min_amplitude)[1]
 
 
 # Amplitude floor in each ECG unit: 0.05 mV, under any QRS of a real lead.
