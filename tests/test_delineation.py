@@ -32,6 +32,26 @@ def test_a_long_pr_is_measured_up_to_first_degree_block(p_delay):
     assert pr.median() == pytest.approx(0.152 + p_delay, abs=0.012)
 
 
+@pytest.mark.parametrize("remove_baseline", [True, False])
+def test_baseline_wander_does_not_move_the_p_and_t_boundaries(remove_baseline, monkeypatch):
+    # 0.3 mV of wander at 0.35 Hz (breathing, a Holter at rest): P and T boundaries sit on slopes of a few
+    # mV/s and the wander adds ~0.7 mV/s; the delineator takes it out before the transform.
+    import skbvae.ecg._delineation as delineation
+
+    if not remove_baseline:  # the mechanism is what holds them: without it they move (the test can fail)
+        monkeypatch.setattr(delineation, "_BASELINE_HZ", 1e-6)
+    ecg, r_peaks = make_ecg(60.0, fs=360, heart_rate=60, random_state=0)
+    wander = 0.3 * np.sin(2 * np.pi * 0.35 * np.arange(len(ecg)) / 360)
+    clean = delineate_beats(ecg, 360, r_peaks)
+    moved = delineate_beats(ecg + wander, 360, r_peaks)
+    shift_ms = (moved - clean)[["p_on", "p_off", "t_off"]].abs().stack().quantile(0.9) * 1000 / 360
+    # Seeds 0-2: 4-8 ms with the high-pass, 20-58 ms without.
+    if remove_baseline:
+        assert shift_ms <= 12
+    else:
+        assert shift_ms > 15
+
+
 def test_beats_without_a_p_wave_have_no_pr_and_wide_beats_a_wide_qrs():
     ecg, r_peaks, kinds = make_ecg(120.0, fs=360, rhythm="ventricular_runs", random_state=0, return_kinds=True)
     features = measure_beat_features(ecg, 360, r_peaks)
