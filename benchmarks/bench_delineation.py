@@ -30,7 +30,11 @@ error go to ``--figures``.
 and bursts of muscle noise, two levels, seeded by record), the SDs and their
 ratio to the clean ones (issue 36: within 1.3x).
 
+``--paced-wide PATH``: a figure of paced and wide beats with both sets of
+boundaries, the pacing spikes found and the ``paced`` flag.
+
     python benchmarks/bench_delineation.py [--ludb PATH] [--figures docs/_static/delineation_worst.png] [--noise]
+                                           [--paced-wide docs/_static/delineation_paced_wide.png]
 
 About 2 minutes on 2 CPU cores (neurokit2 adds ~30 s).
 """
@@ -250,11 +254,55 @@ def worst_figure(ludb, path, found, truth):
     print(f"figure of the worst records written to {path}")
 
 
+def paced_and_wide_figure(ludb, path, cases=((34, "paced, unipolar ventricular pacing"), (8, "paced, unipolar ventricular pacing"),
+                                               (13, "wide QRS, slurred end (rsR')"), (111, "bipolar ventricular pacing: spike filtered out, wide QRS"))):
+    """A paced and a wide beat each, lead II, with the cardiologists' and skbvae's boundaries, the spike and the flag."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from skbvae.ecg._pacing import detect_pacing_spikes
+
+    colours = {"p_on": "tab:green", "p_off": "tab:green", "qrs_on": "tab:blue", "qrs_off": "tab:blue", "t_off": "tab:red"}
+    fig, axes = plt.subplots(len(cases), 1, figsize=(10, 2.4 * len(cases)), constrained_layout=True)
+    for ax, (record, what) in zip(axes, cases):
+        truth = reference(ludb, record, "ii")
+        signal = wfdb.rdrecord(str(ludb / str(record)), channel_names=["ii"]).p_signal[:, 0]
+        features, found = measure_beat_features(signal, 500.0, truth.r.to_numpy(), return_boundaries=True)
+        i = min(2, len(truth) - 1)
+        r = truth.r.iloc[i]
+        lo, hi = int(r - 0.45 * 500), int(r + 0.65 * 500)
+        t = (np.arange(lo, hi) - r) / 500
+        ax.plot(t, signal[lo:hi], color="black", lw=1)
+        for column, colour in colours.items():
+            for frame, style in ((truth, "--"), (found, "-")):
+                value = frame[column].iloc[i]
+                if np.isfinite(value):
+                    ax.axvline((value - r) / 500, color=colour, ls=style, lw=1.5 if style == "-" else 1)
+        spikes = detect_pacing_spikes(signal, 500.0)
+        spikes = spikes[(spikes >= lo) & (spikes < hi)]
+        ax.plot((spikes - r) / 500, signal[spikes], "v", color="tab:orange", ms=8, label="pacing spike found")
+        qrs_ms = 1000 * features["qrs_duration"].iloc[i]
+        true_ms = 2 * (truth.qrs_off.iloc[i] - truth.qrs_on.iloc[i])
+        pr = features["pr_interval"].iloc[i]
+        ax.set_title(f"LUDB {record}, lead II, {what}: QRS {qrs_ms:.0f} ms (cardiologists {true_ms:.0f}); "
+                     f"paced flag {bool(features['paced'].iloc[i])}; PR {'none' if not np.isfinite(pr) else f'{1000 * pr:.0f} ms'}",
+                     fontsize=9)
+        ax.set_ylabel("mV", fontsize=8)
+        if len(spikes):
+            ax.legend(fontsize=8, loc="upper right")
+    axes[-1].set_xlabel("time from R (s); dashed: cardiologists, solid: skbvae (green P, blue QRS, red T end)")
+    fig.savefig(path, dpi=90)
+    print(f"figure of paced and wide beats written to {path}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ludb", default=str(SHARED / "ludb"))
     parser.add_argument("--wfdb", default=str(SHARED / "wfdb"), help="folder with MIT-BIH 100, for the speed ratio")
     parser.add_argument("--figures", default=None, help="PNG of the worst records")
+    parser.add_argument("--paced-wide", default=None, help="PNG of paced and wide beats with their boundaries, then stop")
     parser.add_argument("--noise", action="store_true",
                         help="only the noise table: lead II clean and with ambulatory noise added, SD ratios")
     args = parser.parse_args()
@@ -263,6 +311,9 @@ def main():
     pd.set_option("display.width", 160)
     if args.noise:
         noise_table(ludb, records)
+        return
+    if args.paced_wide:
+        paced_and_wide_figure(ludb, args.paced_wide)
         return
     results = {}
     lead_ii, truth_ii, per_beat = run(ludb, records, delineate_beats)
