@@ -81,8 +81,8 @@ def test_ecg_example_on_real_records(tmp_path):
     assert "2320 beats" in stdout
 
 
-def _annotated_folder(folder, seeds):
-    """Records of make_ecg with their beats' MIT-BIH symbols as .atr annotations."""
+def _annotated_folder(folder, seeds, leads=("MLII",)):
+    """Records of make_ecg with their beats' MIT-BIH symbols as .atr annotations (a second lead: the first, halved)."""
     import numpy as np
     import wfdb
 
@@ -93,8 +93,10 @@ def _annotated_folder(folder, seeds):
         ecg, peaks, kinds = make_ecg(60.0, fs=250, heart_rate=60 + 5 * seed, rhythm="bigeminy", random_state=seed,
                                      return_kinds=True)
         name = f"r{seed}"
-        wfdb.wrsamp(name, fs=250, units=["mV"], sig_name=["MLII"], p_signal=ecg[:, None], fmt=["16"],
-                    adc_gain=[1000.0], baseline=[0], write_dir=str(folder))
+        signals = np.column_stack([ecg * (1.0 - 0.5 * k) for k in range(len(leads))])
+        wfdb.wrsamp(name, fs=250, units=["mV"] * len(leads), sig_name=list(leads), p_signal=signals,
+                    fmt=["16"] * len(leads), adc_gain=[1000.0] * len(leads), baseline=[0] * len(leads),
+                    write_dir=str(folder))
         wfdb.wrann(name, "atr", np.asarray(peaks), symbol=list(kinds), write_dir=str(folder))
     return folder
 
@@ -102,7 +104,19 @@ def _annotated_folder(folder, seeds):
 def test_classify_beats_fits_on_one_folder_and_scores_another(tmp_path):
     train = _annotated_folder(tmp_path / "train", [0, 1, 2])
     test = _annotated_folder(tmp_path / "test", [3, 4])
-    stdout = run("classify_beats.py", ["--train", str(train), "--test", str(test), "--epochs", "1",
+    stdout = run("classify_beats.py", ["--train", str(train), "--test", str(test), "--epochs", "1", "--leads", "1",
                                        "--representation", "pca", "--classifier", "hgb"], tmp_path / "out")
     assert "fit on" in stdout and "patients" in stdout and "train one folder, test another" in stdout
     assert re.search(r"jk index \d\.\d{3}", stdout)
+
+
+def test_classify_beats_on_two_leads_and_says_when_a_record_has_one(tmp_path):
+    two = _annotated_folder(tmp_path / "two", [0, 1, 2], leads=("V1", "MLII"))
+    stdout = run("classify_beats.py", ["--wfdb", str(two), "--epochs", "1", "--folds", "3"], tmp_path / "out")
+    # MLII first (the loader is asked for each record's own pair), two channels into the beta-VAE.
+    assert "leads MLII,V1" in stdout and "loaded 3/3 records" in stdout
+    assert re.search(r"jk index \d\.\d{3}", stdout)
+    one = _annotated_folder(tmp_path / "one", [0, 1])
+    result = subprocess.run([sys.executable, str(EXAMPLES / "classify_beats.py"), "--wfdb", str(one),
+                             "--out", str(tmp_path / "out")], capture_output=True, text=True, timeout=600)
+    assert result.returncode != 0 and "one lead only (MLII); run with --leads 1" in result.stderr
