@@ -255,6 +255,34 @@ def mitdb(root):
           + ", ".join(f"{name} {value:.2f} %" for value, name in sorted(worst_loader)[:4]))
 
 
+def ludb(root, leads=("ii", "v1", "v5")):
+    """The detector on LUDB (200 patients, 10 s at 500 Hz) against the cardiologists' QRS peaks, lead by lead.
+
+    LUDB annotates the beats away from the record's ends: detections more than 0.5 s outside the first and
+    last annotated beat are not counted.
+    """
+    from bench_delineation import reference  # benchmarks/ is on sys.path
+
+    counts = {lead: [0, 0, 0] for lead in leads}  # true, missed, false
+    for record in range(1, 201):
+        for lead in leads:
+            truth = reference(root, record, lead)
+            if truth.empty:
+                continue
+            signal = wfdb.rdrecord(str(root / str(record)), channel_names=[lead]).p_signal[:, 0]
+            r = truth.r.to_numpy()
+            peaks = detect_r_peaks(signal, 500.0)
+            peaks = peaks[(peaks >= r.min() - 250) & (peaks <= r.max() + 250)]
+            found = _found(r, peaks, 500.0)
+            counts[lead][0] += int(found.sum())
+            counts[lead][1] += int((~found).sum())
+            counts[lead][2] += int((~_found(peaks, r, 500.0)).sum())
+    print(f"\n### LUDB ({root}; ±150 ms around the annotated QRS peaks)\n")
+    for lead, (true, missed, false) in counts.items():
+        print(f"- lead {lead}: {true + missed} beats, Se {100 * true / (true + missed):.3f} %, "
+              f"+P {100 * true / max(1, true + false):.3f} % ({missed} missed, {false} false)")
+
+
 def _found(a, b, fs):
     """Which of ``a`` have one of ``b`` within the tolerance."""
     a, b = np.asarray(a), np.sort(np.asarray(b))
@@ -269,11 +297,15 @@ def main():
     parser.add_argument("--wfdb", default=str(Path(__file__).parents[1] / ".." / "shared" / "data" / "wfdb"))
     parser.add_argument("--mitdb", default=str(Path(__file__).parents[1] / ".." / "shared" / "data" / "mitdb"),
                         help="folder of annotated MIT-BIH records (DS1), detector and loader per record")
-    parser.add_argument("--only-mitdb", action="store_true", help="the MIT-BIH table alone")
+    parser.add_argument("--only-mitdb", action="store_true", help="the MIT-BIH (and LUDB) tables alone")
+    parser.add_argument("--ludb", default=str(Path(__file__).parents[1] / ".." / "shared" / "data" / "ludb"),
+                        help="LUDB folder: the detector against its annotated QRS peaks on leads II, V1, V5")
     parser.add_argument("--quick", action="store_true", help="one seed at 250 Hz only")
     args = parser.parse_args()
     if Path(args.mitdb).is_dir():
         mitdb(Path(args.mitdb))
+    if Path(args.ludb, "1.hea").is_file():
+        ludb(Path(args.ludb))
     if args.only_mitdb:
         return
     speed()
