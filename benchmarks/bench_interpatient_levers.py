@@ -21,7 +21,9 @@ folds. One representation is fitted per fold and shared by the classifiers:
 - classifiers: a class-balanced logistic regression on standardised columns
   (``log``), class-balanced ``HistGradientBoostingClassifier`` (``hgb``), each
   with and without the model's own per-beat score beside the codes
-  (``+score``: the β-VAE's ELBO, PCA's negative squared reconstruction error).
+  (``+score``: the β-VAE's ELBO, PCA's negative squared reconstruction error);
+  ``log, codes rel.``: the logistic regression on each code minus its
+  patient's median code (per-patient normalisation of the codes).
 
     python benchmarks/bench_interpatient_levers.py --representation vae --leads 1 --seeds 0 1 2
 
@@ -54,7 +56,7 @@ MITDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "mitdb"
 WINDOW = (0.25, 0.45)
 MEASURED = ["r_amplitude", "qrs_duration", "st_level", "t_amplitude", "pr_interval"]
 NAMED = {"vae-qrs": ["qrs_duration"], "vae-all": MEASURED}
-CLASSIFIERS = ["log", "log+score", "hgb", "hgb+score"]
+CLASSIFIERS = ["log", "log+score", "hgb", "hgb+score", "log, codes rel."]
 
 
 def load(root, cache):
@@ -111,8 +113,14 @@ def run(X, meta, representation, leads, seed):
             representation, leads, seed, *relative, meta.iloc[train].reset_index(drop=True))
         rr = RRFeatures().fit(meta.iloc[train][list(RR_INPUTS)])
         r_train, r_test = (rr.transform(meta.iloc[part][list(RR_INPUTS)]) for part in (train, test))
+        # "codes rel.": each code minus its patient's median code as well (per-patient normalisation of codes).
         for name in CLASSIFIERS:
             extra = name.endswith("+score")
+            if name.endswith("codes rel."):
+                a = np.column_stack([PatientRelative().fit_transform(z_train, groups=groups[train]), r_train])
+                b = np.column_stack([PatientRelative().fit_transform(z_test, groups=groups[test]), r_test])
+                predicted[name][test] = classifier(name, seed).fit(a, y[train]).predict(b)
+                continue
             a = np.column_stack([z_train, r_train] + ([s_train] if extra else []))
             b = np.column_stack([z_test, r_test] + ([s_test] if extra else []))
             predicted[name][test] = classifier(name, seed).fit(a, y[train]).predict(b)
