@@ -64,6 +64,17 @@ def detect_pacing_spikes(ecg, fs):
 _R_TIP_S = 0.02
 
 
+def away_from_r_peaks(spikes, r_peaks, fs):
+    """The ``spikes`` more than :data:`_R_TIP_S` from every R peak (closer ones are tips of narrow R waves)."""
+    spikes, r_peaks = np.asarray(spikes), np.sort(np.asarray(r_peaks))
+    if len(spikes) == 0 or len(r_peaks) == 0:
+        return spikes
+    following = np.searchsorted(r_peaks, spikes).clip(0, len(r_peaks) - 1)
+    previous = (following - 1).clip(0, len(r_peaks) - 1)
+    distance = np.minimum(np.abs(r_peaks[previous] - spikes), np.abs(r_peaks[following] - spikes))
+    return spikes[distance > _R_TIP_S * fs]
+
+
 def paced_beats(spikes, qrs_on, fs, r_peaks=None):
     """Which beats a spike paces (one near the QRS onset; NaN onsets: none), and that spike's sample.
 
@@ -75,12 +86,8 @@ def paced_beats(spikes, qrs_on, fs, r_peaks=None):
     """
     qrs_on = np.asarray(qrs_on, dtype=float)
     paced, spike = np.zeros(len(qrs_on), dtype=bool), np.full(len(qrs_on), np.nan)
-    if r_peaks is not None and len(spikes) and len(r_peaks):
-        r_peaks = np.sort(np.asarray(r_peaks))
-        following = np.searchsorted(r_peaks, spikes).clip(0, len(r_peaks) - 1)
-        previous = (following - 1).clip(0, len(r_peaks) - 1)
-        distance = np.minimum(np.abs(r_peaks[previous] - spikes), np.abs(r_peaks[following] - spikes))
-        spikes = spikes[distance > _R_TIP_S * fs]
+    if r_peaks is not None:
+        spikes = away_from_r_peaks(spikes, r_peaks, fs)
     if len(spikes) == 0:
         return paced, spike
     before, after = PACED_WINDOW_S
