@@ -221,6 +221,23 @@ def speed_ratio(wfdb_folder):
     return new, old, len(peaks)
 
 
+#: How the figures draw each boundary: P green, QRS blue, T end red.
+COLOURS = {"p_on": "tab:green", "p_off": "tab:green", "qrs_on": "tab:blue", "qrs_off": "tab:blue", "t_off": "tab:red"}
+
+
+def draw_beat(ax, signal, r, truth, found, fs=500.0):
+    """One beat of ``signal`` from 0.45 s before R to 0.65 s after, with the cardiologists' boundaries
+    (``truth``, dashed) and skbvae's (``found``, solid): two rows of boundaries in samples. Returns the
+    drawn window's first and last sample."""
+    lo, hi = int(r - 0.45 * fs), int(r + 0.65 * fs)
+    ax.plot((np.arange(lo, hi) - r) / fs, signal[lo:hi], color="black", lw=1)
+    for column, colour in COLOURS.items():
+        for row, style in ((truth, "--"), (found, "-")):
+            if np.isfinite(row[column]):
+                ax.axvline((row[column] - r) / fs, color=colour, ls=style, lw=1.5 if style == "-" else 1)
+    return lo, hi
+
+
 def worst_figure(ludb, path, found, truth):
     """The records with the largest median QRS and QT errors, with both sets of boundaries drawn."""
     import matplotlib
@@ -233,19 +250,11 @@ def worst_figure(ludb, path, found, truth):
     by_record = error.groupby("record").median()
     worst = list(by_record.QRS.nlargest(3).index) + list(by_record.QT.nlargest(3).index)
     fig, axes = plt.subplots(len(worst), 1, figsize=(11, 2.2 * len(worst)), constrained_layout=True)
-    colours = {"p_on": "tab:green", "p_off": "tab:green", "qrs_on": "tab:blue", "qrs_off": "tab:blue", "t_off": "tab:red"}
     for ax, record in zip(axes, worst):
         signal = wfdb.rdrecord(str(ludb / str(record)), channel_names=["ii"]).p_signal[:, 0]
         rows = truth.index[truth.record == record]
         i = rows[min(1, len(rows) - 1)]
-        lo, hi = int(truth.r[i] - 0.45 * 500), int(truth.r[i] + 0.65 * 500)
-        t = (np.arange(lo, hi) - truth.r[i]) / 500
-        ax.plot(t, signal[lo:hi], color="black", lw=1)
-        for column, colour in colours.items():
-            for frame, style in ((truth, "--"), (found, "-")):
-                value = frame[column][i]
-                if np.isfinite(value):
-                    ax.axvline((value - truth.r[i]) / 500, color=colour, ls=style, lw=1.5 if style == "-" else 1)
+        draw_beat(ax, signal, truth.r[i], truth.loc[i], found.loc[i])
         ax.set_title(f"LUDB record {record}, lead II: median |QRS error| {by_record.QRS[record]:.0f} samples, "
                      f"|QT error| {by_record.QT[record]:.0f} samples (2 ms each)", fontsize=9)
         ax.set_ylabel("mV", fontsize=8)
@@ -264,7 +273,6 @@ def paced_and_wide_figure(ludb, path, cases=((34, "paced, unipolar ventricular p
 
     from skbvae.ecg._pacing import detect_pacing_spikes
 
-    colours = {"p_on": "tab:green", "p_off": "tab:green", "qrs_on": "tab:blue", "qrs_off": "tab:blue", "t_off": "tab:red"}
     fig, axes = plt.subplots(len(cases), 1, figsize=(10, 2.4 * len(cases)), constrained_layout=True)
     for ax, (record, what) in zip(axes, cases):
         truth = reference(ludb, record, "ii")
@@ -272,14 +280,7 @@ def paced_and_wide_figure(ludb, path, cases=((34, "paced, unipolar ventricular p
         features, found = measure_beat_features(signal, 500.0, truth.r.to_numpy(), return_boundaries=True)
         i = min(2, len(truth) - 1)
         r = truth.r.iloc[i]
-        lo, hi = int(r - 0.45 * 500), int(r + 0.65 * 500)
-        t = (np.arange(lo, hi) - r) / 500
-        ax.plot(t, signal[lo:hi], color="black", lw=1)
-        for column, colour in colours.items():
-            for frame, style in ((truth, "--"), (found, "-")):
-                value = frame[column].iloc[i]
-                if np.isfinite(value):
-                    ax.axvline((value - r) / 500, color=colour, ls=style, lw=1.5 if style == "-" else 1)
+        lo, hi = draw_beat(ax, signal, r, truth.iloc[i], found.iloc[i])
         spikes = detect_pacing_spikes(signal, 500.0)
         spikes = spikes[(spikes >= lo) & (spikes < hi)]
         ax.plot((spikes - r) / 500, signal[spikes], "v", color="tab:orange", ms=8, label="pacing spike found")

@@ -73,11 +73,7 @@ def match(detected, reference, fs):
     detected, reference = np.sort(np.asarray(detected)), np.sort(np.asarray(reference))
     if len(reference) == 0 or len(detected) == 0:
         return (np.nan if len(reference) == 0 else 0.0), (np.nan if len(detected) == 0 else 0.0)
-
-    def found(a, b):
-        index = np.searchsorted(b, a).clip(1, len(b) - 1)
-        return np.minimum(np.abs(a - b[index - 1]), np.abs(a - b[index])) <= TOLERANCE_S * fs
-    return 100 * found(reference, detected).mean(), 100 * found(detected, reference).mean()
+    return 100 * _found(reference, detected, fs).mean(), 100 * _found(detected, reference, fs).mean()
 
 
 def detectors(ecg, fs):
@@ -229,7 +225,7 @@ def mitdb(root):
         vf = flutter_episodes(symbols, samples, record.sig_len)
         peaks = detect_r_peaks(record.p_signal[:, 0], fs)
         se, pp = match(peaks, reference, fs)
-        fn = int(round(len(reference) * (1 - se / 100)))
+        fn = int((~_found(reference, peaks, fs)).sum())
         false = ~_found(peaks, reference, fs)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -2,8 +2,6 @@
 
 import warnings
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -229,8 +227,6 @@ def test_errors_warn_skips_bad_records(tmp_path):
 def test_flutter_is_named_and_one_record_counted_once(tmp_path):
     # 10 s of 4 Hz flutter (no baseline, no QRS) in 60 s of sinus rhythm: no beats there, and a warning that
     # says so; the record's two notices (flutter, then the noise the quality check drops) are one record's.
-    import sys
-    sys.path.insert(0, str(Path(__file__).parent))
     from test_rpeaks import _with_flutter
     ecg, _, (a, b) = _with_flutter()
     write_record(tmp_path, "vfl", 250, signal=ecg, duration=60.0)

@@ -23,7 +23,7 @@ from scipy.signal import resample_poly
 from ..exceptions import RecordError
 from ._features import measure_beat_features
 from ._quality import MIN_QUALITY, assess_lead
-from ._rpeaks import _detect, amplitude_floor, check_ecg_signal, detect_r_peaks, fill_missing, rr_intervals, step_free
+from ._rpeaks import _detect, amplitude_floor, check_ecg_signal, fill_missing, rr_intervals, step_free
 
 #: AAMI EC57 heartbeat classes of the MIT-BIH beat symbols (de Chazal et al., 2004):
 #: N (normal, bundle branch block, escape beats), S (supraventricular ectopic), V
@@ -177,6 +177,7 @@ def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs
     fs_lead = rates[0]
     floor = amplitude_floor(units[0])
     reference = peaks is not None
+    flutter = []  # stretches of ventricular flutter the detector gave no beats in
     if not reference:
         peaks, flutter = _detect(np.where(missing, np.nan, first), fs_lead, min_amplitude=floor)
     if len(peaks) < 2:
@@ -191,13 +192,12 @@ def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs
     lost = [reason for reason in masks if not (reference and reason == "noise")]
     unusable = np.logical_or.reduce([masks[reason] for reason in lost])
     notices = []
-    if not reference:
-        if flutter:
-            # The detector gives no beats there: say so, or the stretch is lost without a word.
-            seconds = sum(stop - start for start, stop in flutter) / fs_lead
-            at = ", ".join(f"{start / fs_lead:.0f}-{stop / fs_lead:.0f} s" for start, stop in flutter[:3])
-            notices.append(f"{where}: {seconds:.3g} s look like ventricular flutter or fibrillation (no flat baseline "
-                           f"between waves: no QRS to cut; at {at}{' …' if len(flutter) > 3 else ''}).")
+    if flutter:
+        # The detector gives no beats there: say so, or the stretch is lost without a word.
+        seconds = sum(stop - start for start, stop in flutter) / fs_lead
+        at = ", ".join(f"{start / fs_lead:.0f}-{stop / fs_lead:.0f} s" for start, stop in flutter[:3])
+        notices.append(f"{where}: {seconds:.3g} s look like ventricular flutter or fibrillation (no flat baseline "
+                       f"between waves: no QRS to cut; at {at}{' …' if len(flutter) > 3 else ''}).")
     if reference:
         good = np.ones(len(peaks), dtype=bool)  # every reference beat is kept; its quality is reported
     elif good.sum() < 2 or good.mean() < 0.5 or unlike_median > 0.5 * len(peaks):

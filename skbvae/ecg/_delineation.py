@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, signal
 
-from ._pacing import _FILTER_S, away_from_r_peaks, detect_pacing_spikes
+from ._pacing import away_from_r_peaks, spikes_and_baseline
 
 #: Working rate of the transform (Hz): scales 2^1-2^5 there are Martinez et al.'s.
 _WORK_FS = 250.0
@@ -351,9 +351,9 @@ def local_templates(windows, shapes, beats):
 
 
 # Pacing spikes are taken out before the transform (see _without_pacing_spikes): the samples within
-# 4 ms of one take the 12 ms running median (what the spike detector itself filters with).
+# 4 ms of one take the 12 ms running median the spike detector itself filters with.
 _DESPIKE = True
-_SPIKE_FILTER_S, _SPIKE_HALF_S = _FILTER_S, 0.004
+_SPIKE_HALF_S = 0.004
 
 
 def _without_pacing_spikes(ecg, fs, r_peaks):
@@ -363,14 +363,14 @@ def _without_pacing_spikes(ecg, fs, r_peaks):
     placed before the spike (LUDB's paced patients: 40-50 ms before the cardiologists' onset, which they
     put 14-40 ms after the spike). Without the spike the onset is sought on the paced complex itself.
     """
-    spikes = away_from_r_peaks(detect_pacing_spikes(ecg, fs), r_peaks, fs)
+    spikes, baseline = spikes_and_baseline(ecg, fs)
+    spikes = away_from_r_peaks(spikes, r_peaks, fs)
     if len(spikes) == 0:
         return ecg
-    smooth = ndimage.median_filter(ecg, size=int(round(_SPIKE_FILTER_S * fs)) | 1, mode="nearest")
     out = ecg.copy()
     half = max(1, int(round(_SPIKE_HALF_S * fs)))
     for spike in spikes:
-        out[max(0, spike - half):spike + half + 1] = smooth[max(0, spike - half):spike + half + 1]
+        out[max(0, spike - half):spike + half + 1] = baseline[max(0, spike - half):spike + half + 1]
     return out
 
 

@@ -263,8 +263,8 @@ def measure_beat_features(ecg, fs, r_peaks, *, return_boundaries=False):
     values["heart_rate"] = 60.0 / rr_beat
     qrs_on, qrs_off = boundaries["qrs_on"].to_numpy(), boundaries["qrs_off"].to_numpy()
     # A paced beat is flagged and has no PR interval (the P found before it was reported). Its QRS keeps
-    # the delineator's onset: on LUDB's paced patients that is +13 ms from the cardiologists' median,
-    # the spike +22 ms (they mark the onset 14-40 ms after the spike; benchmarks/bench_pacing.py).
+    # the delineator's onset, which is sought with the spike taken out: on LUDB's paced patients +14 ms
+    # from the cardiologists' in the median (they mark it 14-40 ms after the spike; bench_pacing.py).
     paced, _ = paced_beats(detect_pacing_spikes(filled, fs), qrs_on, fs, peaks)
     p_on, t_off = boundaries["p_on"].to_numpy(), boundaries["t_off"].to_numpy()
     values["qrs_duration"] = (qrs_off - qrs_on) / fs

@@ -34,6 +34,7 @@ _CORE_RATIO = 0.8
 # Shorter stretches are not called flutter: three waves at least.
 _MIN_S = 1.0
 
+
 def _slopes(clean, fs, band, q, slope=None):
     """|slope| of ``clean`` band-passed to ``band`` (Hz) (or ``slope`` given): every q-th sample, and each q's maximum."""
     if slope is None:

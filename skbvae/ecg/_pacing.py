@@ -28,8 +28,9 @@ _NOISE_FACTOR = 8.0
 #: Below this rate (Hz) a spike is smeared over samples and cannot be told from a QRS.
 MIN_FS = 250.0
 #: A spike paces the beat when it lies this long (s) before the delineated QRS onset, to this long
-#: after it: the wavelet delineator puts the onset of a paced QRS ~20 ms *before* its spike (the
-#: spike's slope smears over the wavelet's support), and LUDB's cardiologists 14-40 ms after it.
+#: after it: LUDB's cardiologists put a paced QRS's onset 14-40 ms after its spike; the delineator,
+#: which takes the spike out before its transform, at the spike or after it (before it took the
+#: spike out, ~20 ms before it: the spike's slope smeared over the wavelet's support).
 PACED_WINDOW_S = (0.06, 0.05)
 
 
@@ -47,17 +48,28 @@ def detect_pacing_spikes(ecg, fs):
     -------
     spikes : ndarray of int
     """
+    return spikes_and_baseline(ecg, fs)[0]
+
+
+def spikes_and_baseline(ecg, fs):
+    """The pacing spikes (:func:`detect_pacing_spikes`) and the median-filtered signal they stand out from.
+
+    The baseline is None where no spike can be found (below :data:`MIN_FS` Hz); the delineator replaces
+    the samples of each spike by it, so the filter runs once.
+    """
     if fs < MIN_FS or len(ecg) < 3:
-        return np.array([], dtype=int)
+        return np.array([], dtype=int), None
     size = int(round(_FILTER_S * fs)) | 1
-    residual = ecg - median_filter(ecg, size=size, mode="nearest")
+    baseline = median_filter(ecg, size=size, mode="nearest")
+    residual = ecg - baseline
     noise = 1.4826 * np.median(np.abs(residual - np.median(residual)))
     above = np.flatnonzero(np.abs(residual) > max(SPIKE_MIN_MV, _NOISE_FACTOR * noise))
     if len(above) == 0:
-        return np.array([], dtype=int)
+        return np.array([], dtype=int), baseline
     runs = np.split(above, np.flatnonzero(np.diff(above) > 1) + 1)
     longest = max(1, int(SPIKE_MAX_S * fs))
-    return np.array([run[np.argmax(np.abs(residual[run]))] for run in runs if len(run) <= longest], dtype=int)
+    spikes = np.array([run[np.argmax(np.abs(residual[run]))] for run in runs if len(run) <= longest], dtype=int)
+    return spikes, baseline
 
 
 #: A "spike" this close (s) to an R peak is the tip of a narrow R wave, which the median filter also cuts.
