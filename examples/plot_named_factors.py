@@ -6,10 +6,14 @@ identifiable). Here the package names them itself: the beat features it measures
 (heart rate, R amplitude, QRS duration, ST level, T amplitude, PR and QT intervals)
 are passed as ``fit(X, factors=F)``; the first latents are then tied to them and
 the free ones kept clear of them. Each panel edits one beat along one factor by
-one training standard deviation, up and down (:meth:`~skbvae.BetaVAETransformer.edit`),
-and measures the decoded beats again (:func:`skbvae.ecg.measure_beat_windows`): the
-title shows the change asked for and the change measured. An edit is true only if
-the decoded beat measures as asked.
+one training standard deviation, up and down, with
+``edit(beat, measure=measure_beat_windows, ...)`` (:meth:`~skbvae.BetaVAETransformer.edit`):
+the code's step is corrected until the decoded beat measures as asked
+(:func:`skbvae.ecg.measure_beat_windows`). The title shows the change asked for, the
+change measured on the beat drawn, and what the calibration's step alone gave. An
+edit is true only if the decoded beat measures as asked: where the decoder cannot
+produce a change (heart rate, which needs the next beat's R to move), the title
+says so.
 
 By default the beats are synthetic (:func:`skbvae.datasets.make_heartbeats`,
 features measured on the windows); ``--wfdb PATH`` fits on real records (e.g.
@@ -28,6 +32,7 @@ The figure of a run on MIT-BIH DS1 (committed in ``docs/_static``):
 
 import argparse
 import warnings
+from functools import partial
 from pathlib import Path
 
 import matplotlib
@@ -86,6 +91,7 @@ def main():
     t = np.arange(beat.shape[1]) / WINDOW["fs"] + WINDOW["start"]
 
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharex=True, constrained_layout=True)
+    measure = partial(measure_beat_windows, **WINDOW)
     for ax, (name, factor) in zip(axes.ravel(), EDITED.items()):
         unit = vae.factor_units_.get(name, "")
         shown = SHOWN_UNITS.get(unit, unit)
@@ -93,11 +99,16 @@ def main():
         titles = []
         for sign, colour in ((1.0, "tab:red"), (-1.0, "tab:blue")):
             asked = sign * sd[name]
-            edited = vae.edit(beat, **{name: asked})
-            got = measure_beat_windows(edited, **WINDOW)[name].iloc[0] - measured_plain[name].iloc[0]
+            # The calibration's step alone, then corrected until the decoded beat measures as asked.
+            open_loop = measure(vae.edit(beat, **{name: asked}))[name].iloc[0] - measured_plain[name].iloc[0]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the title says what the edit reached
+                edited, change = vae.edit(beat, measure=measure, **{name: asked})
+            got = change[name].iloc[0]
             ax.plot(t, edited[0], color=colour, lw=1, label=f"{sign * 1:+.0f} SD")
-            said = f"{got * factor:+.3g}" if np.isfinite(got) else "n/a (no next R in a decoded window)"
-            titles.append(f"asked {asked * factor:+.3g}, measured {said}")
+            said = f"{got * factor:+.3g}" if np.isfinite(got) else "n/a (no next R decoded)"
+            before = f"{open_loop * factor:+.3g}" if np.isfinite(open_loop) else "n/a"
+            titles.append(f"asked {asked * factor:+.3g}, measured {said} (step alone {before})")
         ax.set_title(f"{name} ({shown})\n" + "\n".join(titles), fontsize=8)
         ax.axvline(0, color="grey", lw=0.5)
     axes[0, 0].legend(fontsize=7)

@@ -1,5 +1,7 @@
 """Named factors: fit(X, factors=F) ties the first latents to measured quantities, read and edited in units."""
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -84,6 +86,45 @@ def test_an_edit_moves_its_factor_in_units_and_keeps_the_others(data, named):
     np.testing.assert_allclose(named.inverse_transform(edited), named.edit(beats, r_amplitude=0.3))
     read = named.factor_intercept_[1] + named.factor_slope_[1] * (edited[:, 1] - codes[:, 1])
     np.testing.assert_allclose(read - named.factor_intercept_[1], 0.3)
+
+
+def test_a_measured_edit_corrects_each_rows_step_until_the_decoded_beat_measures_as_asked(data, named):
+    # The open-loop edit of this small model gets 0.39-0.43 of an R edit (above); measured and
+    # corrected, the decoded beats' R moves by what was asked on most rows.
+    X, _ = data
+    beats = X[1000:1060]
+    measure = partial(measure_beat_windows, fs=125, start=-0.25)
+    open_loop = (measure(named.edit(beats, r_amplitude=0.3)) - measure(named.inverse_transform(named.transform(beats))))
+    edited, change = named.edit(beats, measure=measure, r_amplitude=0.3)
+    assert edited.shape == beats.shape and list(change.columns) == ["r_amplitude"]
+    # The change returned is the one measured on the returned signals.
+    remeasured = measure(edited)["r_amplitude"] - measure(named.inverse_transform(named.transform(beats)))["r_amplitude"]
+    np.testing.assert_allclose(change["r_amplitude"], remeasured)
+    ratio = change["r_amplitude"] / 0.3
+    assert (ratio - 1).abs().median() < 0.1 < (open_loop["r_amplitude"] / 0.3 - 1).abs().median()
+    assert ((ratio - 1).abs() <= 0.2).mean() > 0.8
+
+
+def test_a_measured_edit_says_when_the_decoder_does_not_produce_the_change(data, named):
+    X, _ = data
+    frozen = lambda signals: pd.DataFrame({"st_shift": np.zeros(len(signals))})  # a measure nothing moves  # noqa: E731
+    with pytest.warns(UserWarning, match=r"st_shift moved by 0.00 of the change asked .* within 20%"):
+        edited, change = named.edit(X[:5], measure=frozen, st_shift=0.1)
+    assert (change["st_shift"] == 0).all() and edited.shape == (5, X.shape[1])
+    unmeasured = lambda signals: pd.DataFrame({"st_shift": np.full(len(signals), np.nan)})  # noqa: E731
+    with pytest.warns(UserWarning, match="could not be measured on any edited signal"):
+        named.edit(X[:5], measure=unmeasured, st_shift=0.1)
+
+
+@pytest.mark.parametrize("measure, error, match", [
+    (lambda s: pd.DataFrame({"qt": np.zeros(len(s))}), ValueError, r"returned no column\(s\) \['st_shift'\]"),
+    (lambda s: np.zeros((len(s), 2)), ValueError, "returned shape"),
+    ("measure_beat_windows", TypeError, "takes a function"),
+])
+def test_a_measured_edit_names_a_bad_measure(data, named, measure, error, match):
+    X, _ = data
+    with pytest.raises(error, match=match):
+        named.edit(X[:3], measure=measure, st_shift=0.1)
 
 
 def test_nan_factors_are_left_out_of_the_supervision():
