@@ -255,8 +255,10 @@ def worst_figure(ludb, path, found, truth):
         rows = truth.index[truth.record == record]
         i = rows[min(1, len(rows) - 1)]
         draw_beat(ax, signal, truth.r[i], truth.loc[i], found.loc[i])
-        ax.set_title(f"LUDB record {record}, lead II: median |QRS error| {by_record.QRS[record]:.0f} samples, "
-                     f"|QT error| {by_record.QT[record]:.0f} samples (2 ms each)", fontsize=9)
+        said = {name: f"{2 * by_record[name][record]:.0f} ms" if np.isfinite(by_record[name][record])
+                else "none (not measured)" for name in ("QRS", "QT")}
+        ax.set_title(f"LUDB record {record}, lead II: median |QRS error| {said['QRS']}, |QT error| {said['QT']}; "
+                     "beat 2 drawn", fontsize=9)
         ax.set_ylabel("mV", fontsize=8)
     axes[-1].set_xlabel("time from R (s); dashed: cardiologist, solid: skbvae (green P, blue QRS, red T end)")
     fig.savefig(path, dpi=90)

@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import wfdb
 from sklearn.decomposition import PCA
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -63,17 +62,10 @@ def load(root, cache):
     """Two-lead beats of every annotated record (MLII first; 114's V5 comes second), AAMI classes N/S/V/F."""
     if cache.is_file():
         return pd.read_pickle(cache)
-    beats, metas = [], []
-    for name in sorted({p.stem for p in root.glob("*.atr")}):
-        leads = wfdb.rdheader(str(root / name)).sig_name
-        first = "MLII" if "MLII" in leads else leads[0]
-        with warnings.catch_warnings():  # which seconds the loader dropped is not needed here
-            warnings.simplefilter("ignore")
-            X, meta = load_wfdb_heartbeats(root / name, lead=[first, next(s for s in leads if s != first)],
-                                           annotations=True, window=WINDOW, features=True)
-        beats.append(X)
-        metas.append(meta)
-    X, meta = np.concatenate(beats), pd.concat(metas, ignore_index=True)
+    with warnings.catch_warnings():  # which seconds the loader dropped is not needed here
+        warnings.simplefilter("ignore")
+        X, meta = load_wfdb_heartbeats(root, lead=lambda names: ["MLII", next(n for n in names if n != "MLII")],
+                                       annotations=True, window=WINDOW, features=True, n_jobs=2)
     keep = meta["aami"].isin(AAMI_SCORED).to_numpy()
     data = X[keep], meta[keep].reset_index(drop=True)
     pd.to_pickle(data, cache)

@@ -38,6 +38,29 @@ def test_multi_lead_loader_cuts_every_lead_at_the_first_leads_peaks(tmp_path):
         load_wfdb_heartbeats(tmp_path / "rec", lead=[])
 
 
+def test_a_lead_chooser_takes_each_records_own_pair(tmp_path):
+    # MIT-BIH pairs MLII with V1 in most records, V5 in some, and 114 has V5 first.
+    write_record(tmp_path, "r1", 250, leads=("MLII", "V1"))
+    write_record(tmp_path, "r2", 250, leads=("V5", "MLII"), seed=1)
+    write_record(tmp_path, "r3", 250, leads=("MLII",), seed=2)
+
+    def mlii_and_other(names):
+        return ["MLII", *[name for name in names if name != "MLII"][:1]]
+
+    with pytest.raises(ValueError, match=r"chose \[1, 2\] leads in different records \(r3: 1; r1: 2\)"):
+        load_wfdb_heartbeats(tmp_path, lead=mlii_and_other)
+    (tmp_path / "r3.hea").unlink()
+    (tmp_path / "r3.dat").unlink()
+    X, meta = load_wfdb_heartbeats(tmp_path, lead=mlii_and_other, n_jobs=2)
+    assert X.shape[1] == 2 * 187
+    assert dict(meta.groupby("record")["lead"].first()) == {"r1": "MLII,V1", "r2": "MLII,V5"}
+    # The same beats as naming each record's pair by hand.
+    by_hand, _ = load_wfdb_heartbeats(tmp_path / "r2", lead=["MLII", "V5"])
+    np.testing.assert_array_equal(X[(meta["record"] == "r2").to_numpy()], by_hand)
+    with pytest.raises(ValueError, match="chose no lead"):
+        load_wfdb_heartbeats(tmp_path / "r1", lead=lambda names: [])
+
+
 def test_feature_count_must_be_a_multiple_of_n_channels(leads3):
     X = leads3[0][:, :-1]
     with pytest.raises(ValueError, match="not a multiple of n_channels=3"):

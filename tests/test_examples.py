@@ -114,7 +114,7 @@ def test_classify_beats_on_two_leads_and_says_when_a_record_has_one(tmp_path):
     two = _annotated_folder(tmp_path / "two", [0, 1, 2], leads=("V1", "MLII"))
     stdout = run("classify_beats.py", ["--wfdb", str(two), "--epochs", "1", "--folds", "3"], tmp_path / "out")
     # MLII first (the loader is asked for each record's own pair), two channels into the beta-VAE.
-    assert "leads MLII,V1" in stdout and "loaded 3/3 records" in stdout
+    assert "leads MLII,V1" in stdout and "loaded 3 records" in stdout
     assert re.search(r"jk index \d\.\d{3}", stdout)
     one = _annotated_folder(tmp_path / "one", [0, 1])
     result = subprocess.run([sys.executable, str(EXAMPLES / "classify_beats.py"), "--wfdb", str(one),

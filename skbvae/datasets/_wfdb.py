@@ -23,6 +23,11 @@ _RECORD_COLUMNS = ["record", "patient", "lead", "diagnosis", "label"]
 def _read_leads(record_path, leads, allow_non_ecg):
     """The record and, for each of ``leads``: name, signal at its own rate, rate and units."""
     record, signals, rates = read_record(record_path)
+    if callable(leads):  # the caller chooses from this record's own lead names
+        chosen = leads(list(record.sig_name))
+        leads = list(chosen) if isinstance(chosen, (list, tuple)) else [chosen]
+        if not leads:
+            raise RecordError(f"{record_path}: lead=... chose no lead from {list(record.sig_name)}.", record=record_path)
     indices = [lead_index(record, record_path, lead, allow_non_ecg=allow_non_ecg) for lead in leads]
     if len(set(indices)) < len(indices):
         raise RecordError(f"{record_path}: leads {list(leads)} name the same signal twice.", record=record_path)
@@ -146,14 +151,18 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         (``s0010_re.hea``, ``.dat``, ``.mat``), a folder of records, or a
         database root with a ``RECORDS`` file (the PTB layout
         ``patientNNN/sNNNN_re``).
-    lead : str, int, None or list of them, default=None
+    lead : str, int, None, list of them or callable, default=None
         Lead name (case-insensitive: ``"ii"``, ``"MLII"``, ``"V5"``...) or
         index. None takes lead II under any of its usual names
         (:data:`LEAD_II_NAMES`). A list (``["i", "ii", "v1"]``) cuts every
         lead at the same R peaks, found on the *first* lead of the list (put
         the lead with the clearest QRS first), and returns channel-major
         rows ``[lead 1 samples | lead 2 samples | ...]`` for
-        ``BetaVAETransformer(n_channels=len(lead))``.
+        ``BetaVAETransformer(n_channels=len(lead))``. A function chooses for
+        each record from its lead names (a list of str) and returns what
+        ``lead`` takes: ``lambda names: ["MLII", next(n for n in names if n
+        != "MLII")]`` gives MIT-BIH's MLII and each record's other lead (V1,
+        V2, V4 or V5). It must choose the same number of leads everywhere.
     fs : float, default=125.0
         Sampling rate of the returned beats in Hz (``layout="window"``).
     layout : {"window", "kachuee"}, default="window"
@@ -286,8 +295,8 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
                       heart_rate_range=heart_rate_range)
     if errors not in ("raise", "warn"):
         raise ValueError(f"errors must be 'raise' or 'warn'; got {errors!r}.")
-    leads = list(lead) if isinstance(lead, (list, tuple)) else [lead]
-    if not leads:
+    leads = lead if callable(lead) else list(lead) if isinstance(lead, (list, tuple)) else [lead]
+    if not callable(leads) and not leads:
         raise ValueError("lead must name at least one lead; got an empty list.")
     records = record_paths(path)
     names = _record_names(path, records)
@@ -323,6 +332,12 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         warnings.warn(message, RuntimeWarning, stacklevel=2)
     if not loaded:
         raise RecordError(f"{path}: none of its {len(records)} record(s) gave a heartbeat (see the warnings).")
+    chosen = {m["record"].iloc[0]: len(m["lead"].iloc[0].split(",")) for _, m, _ in loaded if len(m)}
+    if len(set(chosen.values())) > 1:  # only a lead chooser can give records different numbers of leads
+        fewest = min(chosen, key=chosen.get)
+        raise ValueError(f"lead=... chose {sorted(set(chosen.values()))} leads in different records ({fewest}: "
+                         f"{chosen[fewest]}; {max(chosen, key=chosen.get)}: {max(chosen.values())}); every record's "
+                         "beats must have the same leads: return the same number of leads for each record.")
     X = np.concatenate([beats for beats, _, _ in loaded])
     # Columns that only some records have (symbols of annotated beats) are NaN in the others.
     meta = pd.concat([m for _, m, _ in loaded], ignore_index=True)
