@@ -100,6 +100,18 @@ def test_an_inverted_t_wave_after_a_small_st_hump_ends_where_it_returns(rule, mo
         assert after_trough_ms.between(60, 130).mean() <= 0.5
 
 
+def test_a_t_end_that_gives_an_impossible_qtc_is_left_unmeasured(monkeypatch):
+    import skbvae.ecg._delineation as delineation
+
+    ecg, r_peaks = make_ecg(30.0, fs=360, heart_rate=60, random_state=0)
+    qt = measure_beat_features(ecg, 360, r_peaks)["qt_interval"]
+    assert qt.notna().mean() > 0.9 and 0.30 < qt.median() < 0.70  # make_ecg's QT at 60 bpm: QTc = QT
+    # The same T ends with the accepted range moved far above them: every one is taken away, with its peak.
+    monkeypatch.setattr(delineation, "_QTC_RANGE", (2.0, 3.0))
+    b = delineate_beats(ecg, 360, r_peaks)
+    assert b["t_off"].isna().all() and b["t_peak"].isna().all() and b["qrs_off"].notna().all()
+
+
 def test_qt_follows_the_rate_and_qtc_is_named_and_computed_as_said():
     qt = {}
     for heart_rate in (60, 100):

@@ -70,6 +70,12 @@ _BASELINE_HZ = 0.5
 # T wave: searched from QRS offset + 40 ms to R + min(0.75 RR, 0.6 √RR).
 _T_START_S, _T_END = 0.04, (0.75, 0.55)
 _T_OFF_FRACTION = 0.6
+# A T end is kept only where Bazett's QTc (QT over the root of the preceding RR, s) lies in this range:
+# a shorter QT is a T end on the ST segment's first hump (short-QT syndrome starts near 0.33 s; 4 of
+# LUDB's 1,628 annotated lead-II QTc are under 0.30), and the upper bound leaves the longest QTs
+# measured (LUDB's longest 0.68 s). On LUDB lead II it took away 6 T ends (88's flat T ended 40 ms
+# after its QRS), 4 of them over 50 ms off.
+_QTC_RANGE = (0.30, 0.70)
 # A T end is kept where the scales 2^4 and 2^5 place it this close (s).
 _T_AGREE_S = 0.08
 # The T wave is the first wave after the QRS at least this share of the window's largest.
@@ -526,4 +532,9 @@ def delineate(ecg, fs, r_peaks):
         onset, offset = _qrs(w2, peaks[i], lo, hi, x=x)
         if onset is not None and offset is not None:
             boundaries[i, on], boundaries[i, off] = onset, offset
+    # A T end that gives a QT no heart has at this rate is on the wrong wave: left unmeasured.
+    qtc = (boundaries[:, BOUNDARIES.index("t_off")] - boundaries[:, on]) / _WORK_FS / np.sqrt(rr_before)
+    implausible = (qtc < _QTC_RANGE[0]) | (qtc > _QTC_RANGE[1])
+    boundaries[implausible, BOUNDARIES.index("t_off")] = np.nan
+    boundaries[implausible, BOUNDARIES.index("t_peak")] = np.nan
     return pd.DataFrame(boundaries * to_fs, columns=list(BOUNDARIES))
