@@ -77,12 +77,12 @@ def _quiet(fn, *args, **kwargs):
 
 
 def splits(name, folds, seeds, per_record, window=(0.25, 1.25)):
-    """(seed, fold, X_train, F_train, X_test, F_test, held-out records or None) of a data set."""
+    """(seed, fold, X_train, F_train, X_test, F_test, training and held-out records or None) of a data set."""
     if name == "synthetic":
         for seed in seeds:
             X, _ = make_heartbeats(4000, random_state=seed)
             F = measure_beat_windows(X, **WINDOW)[FACTORS]
-            yield seed, 0, X[:3000], F.iloc[:3000], X[3000:], F.iloc[3000:], None
+            yield seed, 0, X[:3000], F.iloc[:3000], X[3000:], F.iloc[3000:], None, None
         return
     if name == "ds1":
         X, meta = _quiet(load_wfdb_heartbeats, SHARED / "mitdb", annotations=True, features=True, window=window,
@@ -95,7 +95,7 @@ def splits(name, folds, seeds, per_record, window=(0.25, 1.25)):
     F, groups = meta[FACTORS], meta["record"].to_numpy()
     for seed in seeds:
         for fold, (train, test) in enumerate(GroupKFold(folds).split(X, groups=groups)):
-            yield seed, fold, X[train], F.iloc[train], X[test], F.iloc[test], groups[test]
+            yield seed, fold, X[train], F.iloc[train], X[test], F.iloc[test], groups[train], groups[test]
 
 
 def _spearman(a, b):
@@ -147,12 +147,14 @@ def _edits(vae, X_test, sd):
     return rows
 
 
-def evaluate(name, seed, fold, X_train, F_train, X_test, F_test, groups_test=None):
+def evaluate(name, seed, fold, X_train, F_train, X_test, F_test, groups_train=None, groups_test=None,
+             with_groups=False):
+    by_record = {"groups": groups_train} if with_groups and groups_train is not None else {}
     started = time.perf_counter()
-    named = BetaVAETransformer(latent_dim=10, random_state=seed).fit(X_train, factors=F_train)
+    named = BetaVAETransformer(latent_dim=10, random_state=seed).fit(X_train, factors=F_train, **by_record)
     named_s = time.perf_counter() - started
     started = time.perf_counter()
-    plain = BetaVAETransformer(latent_dim=10, random_state=seed).fit(X_train)
+    plain = BetaVAETransformer(latent_dim=10, random_state=seed).fit(X_train, **by_record)
     plain_s = time.perf_counter() - started
     read = named.predict_factors(X_test)
     mlp = _mlp_readout(X_train, F_train, X_test, seed)
@@ -170,7 +172,8 @@ def evaluate(name, seed, fold, X_train, F_train, X_test, F_test, groups_test=Non
            "MIG": mutual_info_gap(Z, F_test.reset_index(drop=True)),
            "MIG FastICA": mutual_info_gap(ica.transform(X_test), F_test.reset_index(drop=True)),
            "ELBO named/plain": named.score(X_test) / plain.score(X_test),
-           "fit named/plain": named_s / plain_s}
+           "fit named/plain": named_s / plain_s,
+           "group method named/plain": f"{getattr(named, 'group_method_', None)}/{getattr(plain, 'group_method_', None)}"}
     for f in FACTORS:
         row[f"read {f}"] = _spearman(read[f], F_test[f])
         row[f"MLP {f}"] = _spearman(mlp[f], F_test[f])
@@ -204,6 +207,8 @@ def summarise(results):
         lines.append("")
         for column in ("free |rho|", "free |rho| within records", "MIG", "MIG FastICA", "ELBO named/plain", "fit named/plain"):
             lines.append(f"- {column}: {_median_iqr(rows[column])}")
+        if "group method named/plain" in rows and rows["group method named/plain"].ne("None/None").any():
+            lines.append(f"- group method named/plain: {rows['group method named/plain'].value_counts().to_dict()}")
     return "\n".join(lines)
 
 
@@ -214,6 +219,8 @@ def main():
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--per-record", type=int, default=400)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--groups", action="store_true",
+                        help="fit both models with groups=record (the real sets; fit chooses prior or rotation)")
     parser.add_argument("--window", nargs=2, type=float, default=[0.25, 1.25], metavar=("BEFORE", "AFTER"),
                         help="seconds before and after R of the real sets' beat windows (default: the loader's)")
     args = parser.parse_args()
@@ -224,7 +231,7 @@ def main():
         WINDOW["start"] = -args.window[0]
         for seed, fold, *data in splits(name, args.folds, args.seeds, args.per_record, tuple(args.window)):
             started = time.perf_counter()
-            rows.append(_quiet(evaluate, name, seed, fold, *data))
+            rows.append(_quiet(evaluate, name, seed, fold, *data, with_groups=args.groups))
             print(f"{name} seed {seed} fold {fold}: {time.perf_counter() - started:.0f} s", flush=True)
             if args.out:
                 pd.DataFrame(rows).to_csv(args.out, index=False)
