@@ -96,7 +96,7 @@ def test_a_measured_edit_corrects_each_rows_step_until_the_decoded_beat_measures
     measure = partial(measure_beat_windows, fs=125, start=-0.25)
     open_loop = (measure(named.edit(beats, r_amplitude=0.3)) - measure(named.inverse_transform(named.transform(beats))))
     edited, change = named.edit(beats, measure=measure, r_amplitude=0.3)
-    assert edited.shape == beats.shape and list(change.columns) == ["r_amplitude"]
+    assert edited.shape == beats.shape and list(change.columns) == ["r_amplitude", "heart_rate"]
     # The change returned is the one measured on the returned signals.
     remeasured = measure(edited)["r_amplitude"] - measure(named.inverse_transform(named.transform(beats)))["r_amplitude"]
     np.testing.assert_allclose(change["r_amplitude"], remeasured)
@@ -114,6 +114,28 @@ def test_a_measured_edit_says_when_the_decoder_does_not_produce_the_change(data,
     unmeasured = lambda signals: pd.DataFrame({"st_shift": np.full(len(signals), np.nan)})  # noqa: E731
     with pytest.warns(UserWarning, match="could not be measured on any edited signal"):
         named.edit(X[:5], measure=unmeasured, st_shift=0.1)
+
+
+def test_a_measured_edit_holds_the_other_named_factors_where_they_were():
+    # A decoder whose first code moves factor a by 0.6 per unit and b by 0.3 (a taller R measures a
+    # wider QRS), and whose second moves b alone; the calibration says 1 per unit for both.
+    from skbvae._named_factors import measured_edit
+
+    def decode(codes):
+        return np.column_stack([0.6 * codes[:, 0], 0.3 * codes[:, 0] + codes[:, 1]])
+
+    def both(signals):
+        return pd.DataFrame({"a": signals[:, 0], "b": signals[:, 1]})
+
+    codes = np.random.default_rng(0).normal(size=(20, 3))
+    slopes, scales = np.ones(2), np.ones(2)
+    _, change = measured_edit(decode, codes, {"a": 0.5}, both, ["a", "b"], slopes, scales)
+    assert list(change.columns) == ["a", "b"]
+    np.testing.assert_allclose(change["a"], 0.5, rtol=0.1)
+    assert change["b"].abs().max() <= 0.1  # held within 0.1 robust SD: its drift (0.25 without) taken back
+    _, free = measured_edit(decode, codes, {"a": 0.5}, lambda s: both(s)[["a"]], ["a", "b"], slopes, scales)
+    np.testing.assert_allclose(free["a"], 0.5, rtol=0.1)
+    np.testing.assert_allclose(decode(codes + np.array([0.5 / 0.6, 0, 0]))[:, 1] - decode(codes)[:, 1], 0.25)
 
 
 @pytest.mark.parametrize("measure, error, match", [
