@@ -66,8 +66,7 @@ N_EDITED = 200
 
 def _measure(signals):
     """The features of decoded beat windows (``edit(measure=...)``), in the windows of this run."""
-    return measure_beat_windows(signals, **WINDOW)
-
+    return measure_beat_windows(signals, **WINDOW)[FACTORS]
 
 
 def _quiet(fn, *args, **kwargs):
@@ -81,7 +80,7 @@ def splits(name, folds, seeds, per_record, window=(0.25, 1.25)):
     if name == "synthetic":
         for seed in seeds:
             X, _ = make_heartbeats(4000, random_state=seed)
-            F = measure_beat_windows(X, **WINDOW)[FACTORS]
+            F = _measure(X)
             yield seed, 0, X[:3000], F.iloc[:3000], X[3000:], F.iloc[3000:], None, None
         return
     if name == "ds1":
@@ -128,7 +127,7 @@ def _edits(vae, X_test, sd):
     another factor, in its SD.
     """
     beats = X_test[:N_EDITED]
-    plain = measure_beat_windows(vae.inverse_transform(vae.transform(beats)), **WINDOW)[FACTORS]
+    plain = _measure(vae.inverse_transform(vae.transform(beats)))
     rows = {}
     for name in FACTORS:
         result = {}
@@ -136,10 +135,9 @@ def _edits(vae, X_test, sd):
             ratios, others = [], []
             for sign in (1.0, -1.0):
                 if how == "open":
-                    edited = vae.edit(beats, **{name: sign * sd[name]})
-                else:
-                    edited, _ = vae.edit(beats, measure=_measure, **{name: sign * sd[name]})
-                moved = (measure_beat_windows(edited, **WINDOW)[FACTORS] - plain).median()
+                    moved = (_measure(vae.edit(beats, **{name: sign * sd[name]})) - plain).median()
+                else:  # edit measured the returned beats against the same unedited decoded ones
+                    moved = vae.edit(beats, measure=_measure, **{name: sign * sd[name]})[1].median()
                 ratios.append(moved[name] / (sign * sd[name]))
                 others.append(max(abs(moved[m]) / sd[m] for m in FACTORS if m != name))
             result[how] = (float(np.nanmedian(ratios)), float(np.nanmax(others)))

@@ -84,8 +84,8 @@ _T_FIRST_SHARE = 0.2
 _T_SIGNIFICANT = 0.1
 # A T wave's two slopes lie within this (s) of each other: a first pair of slopes that shares its second
 # maximum with a larger pair this close is the start of that wave (a small ST slope before an inverted
-# or flat T), not a wave of its own. On LUDB lead II it had ended 8 records' T waves at their trough or
-# hump, 60-100 ms early (QT gross errors 4.7 -> 3.4 %).
+# or flat T), not a wave of its own. On LUDB lead II it had ended whole records' T waves (28, 54, 61,
+# 71, 98) at their trough or hump, 60-100 ms early (QT gross errors 4.7 -> 3.3 %).
 _T_SLOPES_APART_S = 0.16
 # P wave: searched from QRS onset - 450 ms (first-degree block) to 20 ms before.
 _P_SEARCH_S = (0.45, 0.02)
