@@ -4,14 +4,16 @@
 (QRS within 20 ms, PR and QT within 40 ms) and gives NaN elsewhere.
 
 - ``ludb``: lead II's QRS, PR and QT against the cardiologists' boundaries of lead II
-  (200 patients, their annotated QRS complexes), alone and checked against V5, I, or both:
+  (200 patients, their annotated QRS complexes), alone, checked against V5, I, or both, and
+  delineated together with V5 or I (``measure_beat_features`` of two columns):
   bias ± SD (ms), share of the annotated intervals measured, share of gross errors
   (|error| > 50 ms);
 - ``ds1``: MIT-BIH DS1's 22 30-minute two-lead records, no boundaries to compare with, so
   label-free measures of gross errors on the annotated normal beats: how often the two leads
   agree on QRS within 20 ms, and how often QRS or QT jumps by more than 50 ms between
   neighbouring normal beats of a steady rhythm (RR within 10 % of the previous), lead MLII
-  alone and trusted.
+  alone, trusted, and both leads delineated at once (``measure_beat_features`` of the two
+  columns: each boundary the leads' median, NaN where they disagree).
 
     python benchmarks/bench_trust.py [--datasets ludb ds1]
 """
@@ -39,7 +41,8 @@ def _truth(ref):
                          "QT": (ref.t_off - ref.qrs_on) / 500})
 
 
-def ludb(folder, checks=(("alone", ()), ("with V5", ("v5",)), ("with I", ("i",)), ("with V5 and I", ("v5", "i")))):
+def ludb(folder, checks=(("alone", ()), ("with V5", ("v5",)), ("with I", ("i",)), ("with V5 and I", ("v5", "i")),
+                         ("and V5 at once", ("v5",)), ("and I at once", ("i",)))):
     errors = {name: [] for name, _ in checks}
     for record in range(1, 201):
         ref = reference(folder, record, "ii")
@@ -48,7 +51,9 @@ def ludb(folder, checks=(("alone", ()), ("with V5", ("v5",)), ("with I", ("i",))
                    for lead in ("ii", "v5", "i")}
         peaks = ref.r.to_numpy()
         for name, others in checks:
-            if others:
+            if name.endswith("at once"):  # both leads delineated together, boundaries where they agree
+                found = measure_beat_features(np.column_stack([signals["ii"], *(signals[o] for o in others)]), 500, peaks)
+            elif others:
                 found = measure_trusted_features(np.column_stack([signals["ii"], *(signals[o] for o in others)]),
                                                  500, peaks)
             else:
@@ -88,12 +93,15 @@ def ds1(folder):
         peaks, normal = peaks[inside], symbols[inside] == "N"
         first = measure_beat_features(signal.p_signal[:, 0], signal.fs, peaks)
         trusted = measure_trusted_features(signal.p_signal, signal.fs, peaks)
+        together = measure_beat_features(signal.p_signal, signal.fs, peaks)
         rr = np.diff(peaks, append=peaks[-1] + np.median(np.diff(peaks))) / signal.fs
         spread = trusted["qrs_spread"][normal]
         compared = int(np.isfinite(spread).sum())  # 0 on records without N beats (bundle branch blocks, 207)
         row = {"record": record, "leads": ",".join(signal.sig_name), "normal beats": int(normal.sum()),
-               "QRS agree": (spread <= 0.020).sum() / compared if compared else np.nan}
-        for name, table in (("alone", first), ("trusted", trusted)):
+               "QRS agree": (spread <= 0.020).sum() / compared if compared else np.nan,
+               **{f"{k} measured at once": together[c][normal].notna().mean() if normal.any() else np.nan
+                  for k, c in INTERVALS.items()}}
+        for name, table in (("alone", first), ("trusted", trusted), ("both leads at once", together)):
             for quantity in ("QRS", "QT"):
                 jumps, pairs = _jumps(table[INTERVALS[quantity]].to_numpy(), rr, normal)
                 row[f"{quantity} jumps {name}"], row[f"{quantity} pairs {name}"] = jumps, pairs
@@ -112,14 +120,19 @@ def main():
         table = ds1(SHARED / "mitdb")
         print(table[["record", "leads", "normal beats", "QRS agree"]].to_markdown(index=False, floatfmt=".3f"))
         for quantity in ("QRS", "QT"):
-            for name in ("alone", "trusted"):
+            for name in ("alone", "trusted", "both leads at once"):
                 share = table[f"{quantity} jumps {name}"].sum() / table[f"{quantity} pairs {name}"].sum()
-                print(f"{quantity} jumps > 50 ms between steady neighbouring normal beats, lead MLII {name}: {share:.2%} "
+                said = name if name == "both leads at once" else f"lead MLII {name}"
+                print(f"{quantity} jumps > 50 ms between steady neighbouring normal beats, {said}: {share:.2%} "
                       f"of {table[f'{quantity} pairs {name}'].sum()} pairs")
         has = table["normal beats"] > 0  # 109, 118, 124 and 207 have bundle-branch-block beats, no N
         agree = np.average(table.loc[has, "QRS agree"], weights=table.loc[has, "normal beats"])
         print(f"leads agree on QRS within 20 ms: {agree:.1%} of the normal beats of {has.sum()} records "
               f"(median record {table.loc[has, 'QRS agree'].median():.1%})")
+        for quantity in INTERVALS:
+            share = np.average(table.loc[has, f"{quantity} measured at once"], weights=table.loc[has, "normal beats"])
+            print(f"{quantity} measured on both leads at once (its boundaries where the leads agree): {share:.1%} of the "
+                  f"normal beats")
 
 
 if __name__ == "__main__":

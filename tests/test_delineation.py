@@ -148,6 +148,49 @@ def test_several_leads_take_the_median_boundary_and_keep_what_few_leads_show_out
     np.testing.assert_allclose(features["r_amplitude"], measure_beat_features(ecg, 360, r_peaks)["r_amplitude"])
 
 
+def _with_t_delayed(ecg, r_peaks, fs, seconds):
+    """``ecg`` with every T wave (R + 150-600 ms) moved ``seconds`` later, as another lead might show it."""
+    out, shift = ecg.copy(), int(round(seconds * fs))
+    for r in r_peaks:
+        lo, hi = r + int(0.15 * fs), r + int(0.6 * fs)
+        if hi + shift < len(ecg):
+            out[lo + shift:hi + shift] = ecg[lo:hi]
+            out[lo:lo + shift] = ecg[lo]
+    return out
+
+
+@pytest.mark.parametrize("delay, unmeasured", [(0.1, True), (0.03, False)])
+def test_two_leads_that_disagree_on_a_boundary_leave_it_unmeasured(delay, unmeasured):
+    # The second lead's T ends `delay` later: 100 ms is more than leads of one heart differ by (60 ms), so
+    # one lead is on the wrong wave and the T end is NaN, not the midpoint; 30 ms is the median of the two.
+    fs = 360
+    ecg, r_peaks = make_ecg(30.0, fs=fs, heart_rate=60, rr_jitter=0, t_amplitude=0.3, random_state=0)
+    other = _with_t_delayed(ecg, r_peaks, fs, delay)
+    alone, moved = delineate_beats(ecg, fs, r_peaks), delineate_beats(other, fs, r_peaks)
+    assert np.allclose(moved["t_off"] - alone["t_off"], delay * fs, atol=2)  # the fixture moves the T end
+    together = delineate_beats(np.column_stack([ecg, other]), fs, r_peaks)
+    assert together[["qrs_on", "qrs_off", "p_on"]].notna().all().all()
+    if unmeasured:
+        assert together[["t_peak", "t_off"]].isna().all().all()
+    else:
+        np.testing.assert_allclose(together["t_off"], (alone["t_off"] + moved["t_off"]) / 2)
+    # With a third lead that agrees with the first, the one lead apart does not count: the median stays.
+    three = delineate_beats(np.column_stack([ecg, 0.8 * ecg, other]), fs, r_peaks)
+    np.testing.assert_allclose(three["t_off"], alone["t_off"], atol=1)
+
+
+def test_a_t_end_that_runs_into_the_next_beat_is_left_unmeasured(monkeypatch):
+    import skbvae.ecg._delineation as delineation
+
+    ecg, r_peaks = make_ecg(30.0, fs=360, heart_rate=60, rr_jitter=0, random_state=0)
+    assert delineate_beats(ecg, 360, r_peaks)["t_off"].notna().mean() > 0.9
+    # The same T ends with the next R taken to be within 0.9 s of them: each T end but the last is too close.
+    monkeypatch.setattr(delineation, "_T_CLEAR_OF_NEXT_R_S", 0.9)
+    b = delineate_beats(ecg, 360, r_peaks)
+    assert b["t_off"].iloc[:-1].isna().all() and b["t_peak"].iloc[:-1].isna().all()
+    assert b["qrs_off"].notna().all()
+
+
 def test_missing_samples_leave_the_waves_they_touch_unmeasured():
     ecg, r_peaks = make_ecg(30.0, fs=250, heart_rate=60, rr_jitter=0, random_state=0)
     gappy = ecg.copy()
