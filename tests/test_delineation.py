@@ -179,6 +179,16 @@ def test_two_leads_that_disagree_on_a_boundary_leave_it_unmeasured(delay, unmeas
     np.testing.assert_allclose(three["t_off"], alone["t_off"], atol=1)
 
 
+@pytest.mark.parametrize("t_amplitude, noise, measured", [(0.05, 0.01, True), (0.05, 0.03, False), (0.3, 0.05, True)])
+def test_a_t_wave_that_does_not_stand_clear_of_the_noise_is_left_unmeasured(t_amplitude, noise, measured):
+    # A 0.05 mV T wave is measured in 0.01 mV of noise and not in 0.03 mV (under 4 noise SDs); a 0.3 mV one
+    # stands clear of 0.05 mV. Without the rule every T end of these records is "found".
+    ecg, r_peaks = make_ecg(30.0, fs=360, heart_rate=60, rr_jitter=0, t_amplitude=t_amplitude, noise=noise,
+                            random_state=0)
+    share = delineate_beats(ecg, 360, r_peaks)["t_off"].notna().mean()
+    assert share > 0.9 if measured else share < 0.3
+
+
 def test_a_t_end_that_runs_into_the_next_beat_is_left_unmeasured(monkeypatch):
     import skbvae.ecg._delineation as delineation
 
