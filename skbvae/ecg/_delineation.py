@@ -59,6 +59,11 @@ _QRS_PLATEAU = 0.85
 # Boundaries: where |W2| falls below this share of the complex's steepest slope (the cardiologists'
 # onsets of LUDB lie at 3 % of it in the median, offsets at 5 %).
 _QRS_ON_FRACTION, _QRS_OFF_FRACTION = 0.02, 0.06
+# A QRS is kept where it lasts this long (s): the shortest, in newborns, last 40-50 ms, and the widest
+# (hyperkalaemia, drug toxicity, paced beats with a block) 200-250 ms; LUDB's cardiologists' run from 54 to
+# 250 ms on lead II. Bounds from physiology; on LUDB lead II they took away 2 QRS, of 28 and 260 ms (the
+# cardiologists' 186 and 146), so the QRS SD went 18.5 -> 18.0 ms.
+_QRS_RANGE = (0.04, 0.25)
 # Each beat's own QRS boundaries are sought this close (s) to its local median beat's.
 _QRS_REFINE_S = 0.016
 # No QRS boundary where the slope is within this many robust SDs of the template's slope noise
@@ -595,4 +600,7 @@ def delineate(ecg, fs, r_peaks):
     implausible[:-1] |= t_off[:-1] > peaks[1:] - _T_CLEAR_OF_NEXT_R_S * _WORK_FS
     boundaries[implausible, BOUNDARIES.index("t_off")] = np.nan
     boundaries[implausible, BOUNDARIES.index("t_peak")] = np.nan
+    # So is a QRS no heart has: one of its boundaries is on another wave or inside the complex.
+    duration = (boundaries[:, off] - boundaries[:, on]) / _WORK_FS
+    boundaries[np.ix_((duration < _QRS_RANGE[0]) | (duration > _QRS_RANGE[1]), [on, off])] = np.nan
     return pd.DataFrame(boundaries * to_fs, columns=list(BOUNDARIES))
