@@ -51,11 +51,11 @@ def ludb(folder, checks=(("alone", ()), ("with V5", ("v5",)), ("with I", ("i",))
                    for lead in ("ii", "v5", "i")}
         peaks = ref.r.to_numpy()
         for name, others in checks:
+            stacked = np.column_stack([signals["ii"], *(signals[o] for o in others)])
             if name.endswith("at once"):  # both leads delineated together, boundaries where they agree
-                found = measure_beat_features(np.column_stack([signals["ii"], *(signals[o] for o in others)]), 500, peaks)
+                found = measure_beat_features(stacked, 500, peaks)
             elif others:
-                found = measure_trusted_features(np.column_stack([signals["ii"], *(signals[o] for o in others)]),
-                                                 500, peaks)
+                found = measure_trusted_features(stacked, 500, peaks)
             else:
                 found = measure_beat_features(signals["ii"], 500, peaks)
             errors[name].append(pd.DataFrame({k: found[c].to_numpy() - truth[k].to_numpy() for k, c in INTERVALS.items()})
@@ -131,8 +131,8 @@ def main():
               f"(median record {table.loc[has, 'QRS agree'].median():.1%})")
         for quantity in INTERVALS:
             share = np.average(table.loc[has, f"{quantity} measured at once"], weights=table.loc[has, "normal beats"])
-            print(f"{quantity} measured on both leads at once (its boundaries where the leads agree): {share:.1%} of the "
-                  f"normal beats")
+            print(f"{quantity} measured on both leads at once (its boundaries where the leads agree): "
+                  f"{share:.1%} of the normal beats")
 
 
 if __name__ == "__main__":

@@ -319,7 +319,8 @@ _MIN_LEAD_SHARE = 1 / 3
 # there), on LUDB with lead II and one of V5, V1, I, V2, aVF (against the cardiologists' median over the
 # 12 leads): QT errors over 50 ms 3.4-5.7 -> 1.7-3.5 %, QRS 0.7-1.3 -> 0.3-0.8 %, with 90-96 % of the QT
 # and 96-97 % of the QRS measured; with ambulatory noise added to each lead (before the T-wave noise
-# rule) QT 4.7-8.1 -> 3.0-4.3 %, QRS 1.8-4.5 -> 0.6-0.9 %. With 12 leads the PR SD went 16.8 -> 8.8 ms, QT 16.6 -> 12.9 ms (95 % measured).
+# rule) QT 4.7-8.1 -> 3.0-4.3 %, QRS 1.8-4.5 -> 0.6-0.9 %. With 12 leads the PR SD went 16.8 -> 8.8 ms,
+# QT 16.6 -> 12.9 ms (95 % measured).
 # On MIT-BIH DS1's two-lead records the QT jumps between neighbouring steady beats went 2.3 -> 0.4 %.
 _LEADS_AGREE_S = {"p_on": 0.06, "p_peak": 0.06, "p_off": 0.06, "qrs_on": 0.04, "qrs_off": 0.04,
                   "t_peak": 0.06, "t_off": 0.06}
@@ -487,17 +488,18 @@ def _delineate_one(w2, w3, w4, w5, x, r, noise, rr_before, rr_after, find_p=True
     return out
 
 
-def _leads_disagree(leads, fs):
+def _leads_disagree(leads, showing, fs):
     """Where the leads that show a boundary spread over more than :data:`_LEADS_AGREE_S`.
 
     ``leads``: boundaries of shape (n_leads, n_beats, len(BOUNDARIES)), samples at ``fs``, NaN where a
-    lead does not show the wave. The spread is the two leads' difference where two show it, the
-    interquartile range where more do (so that one or two leads of twelve on another wave do not count).
+    lead does not show the wave; ``showing``: how many leads show each. The spread is the two leads'
+    difference where two show it, the interquartile range where more do (so that one or two leads of
+    twelve on another wave do not count).
     """
     with warnings.catch_warnings():  # a boundary no lead shows has no spread, and is NaN already
         warnings.simplefilter("ignore", RuntimeWarning)
         low, high = np.nanpercentile(leads, [25, 75], axis=0)
-    spread = np.where(np.isfinite(leads).sum(axis=0) == 2, 2.0, 1.0) * (high - low)  # linear: half of two
+    spread = np.where(showing == 2, 2.0, 1.0) * (high - low)  # linear percentiles: half of two leads' difference
     limits = np.array([_LEADS_AGREE_S[name] for name in BOUNDARIES]) * fs
     return spread > limits
 
@@ -517,7 +519,7 @@ def delineate(ecg, fs, r_peaks):
     the wave: a boundary as read from all leads at once, robust to the leads
     where a wave is flat. Where those leads disagree (two leads differ, or
     more leads have an interquartile range, by more than
-    :data:`_LEADS_AGREE_S`: 30 ms for the QRS, 60 ms for P and T), one of
+    :data:`_LEADS_AGREE_S`: 40 ms for the QRS, 60 ms for P and T), one of
     them is on the wrong wave, and the boundary is NaN rather than a number
     between two waves.
 
@@ -545,8 +547,9 @@ def delineate(ecg, fs, r_peaks):
             warnings.simplefilter("ignore", RuntimeWarning)
             combined = np.nanmedian(leads, axis=0)
         # A wave found in few leads is more likely noise in those than a wave the others miss.
-        combined[np.isfinite(leads).sum(axis=0) < _MIN_LEAD_SHARE * len(leads)] = np.nan
-        combined[_leads_disagree(leads, fs)] = np.nan
+        showing = np.isfinite(leads).sum(axis=0)
+        combined[showing < _MIN_LEAD_SHARE * len(leads)] = np.nan
+        combined[_leads_disagree(leads, showing, fs)] = np.nan
         return pd.DataFrame(combined, columns=list(BOUNDARIES))
     if _DESPIKE:
         ecg = _without_pacing_spikes(ecg, float(fs), np.asarray(r_peaks))
@@ -594,12 +597,11 @@ def delineate(ecg, fs, r_peaks):
             boundaries[i, on], boundaries[i, off] = onset, offset
     # A T end that gives a QT no heart has at this rate, or that runs into the next QRS, is on the wrong
     # wave: left unmeasured.
-    t_off = boundaries[:, BOUNDARIES.index("t_off")]
-    qtc = (t_off - boundaries[:, on]) / _WORK_FS / np.sqrt(rr_before)
+    t_peak, t_off = BOUNDARIES.index("t_peak"), BOUNDARIES.index("t_off")
+    qtc = (boundaries[:, t_off] - boundaries[:, on]) / _WORK_FS / np.sqrt(rr_before)
     implausible = (qtc < _QTC_RANGE[0]) | (qtc > _QTC_RANGE[1])
-    implausible[:-1] |= t_off[:-1] > peaks[1:] - _T_CLEAR_OF_NEXT_R_S * _WORK_FS
-    boundaries[implausible, BOUNDARIES.index("t_off")] = np.nan
-    boundaries[implausible, BOUNDARIES.index("t_peak")] = np.nan
+    implausible[:-1] |= boundaries[:-1, t_off] > peaks[1:] - _T_CLEAR_OF_NEXT_R_S * _WORK_FS
+    boundaries[np.ix_(implausible, [t_peak, t_off])] = np.nan
     # So is a QRS no heart has: one of its boundaries is on another wave or inside the complex.
     duration = (boundaries[:, off] - boundaries[:, on]) / _WORK_FS
     boundaries[np.ix_((duration < _QRS_RANGE[0]) | (duration > _QRS_RANGE[1]), [on, off])] = np.nan

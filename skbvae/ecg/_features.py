@@ -104,7 +104,7 @@ def delineate_beats(ecg, fs, r_peaks):
     Measured against the cardiologists' boundaries of LUDB (200 patients,
     ``benchmarks/bench_delineation.py``): on lead II, QRS duration, PR and QT
     with biases within 7 ms; with the 12 leads (boundaries as the median over
-    leads), QRS duration 0.8 ± 11.3 ms, PR 0.5 ± 8.8 ms and QT −0.4 ± 12.9 ms,
+    leads), QRS duration 0.9 ± 11.4 ms, PR 0.5 ± 8.8 ms and QT −0.5 ± 12.9 ms,
     within the CSE working party's tolerances.
 
     Parameters
