@@ -6,9 +6,10 @@ cardiologists' QRS complexes of lead II are measured by
 :func:`skbvae.ecg.measure_beat_features` at the annotated R peaks; reported per patient
 group: the share of beats flagged ``paced``, and the share of beats that get a PR interval
 (a ventricular-paced beat has none; before the flag, the delineator reported one),
-with the flag and without it (the same beats, the flag's effect removed).
+with the flag and without it (the same beats, the flag's effect removed). ``--leads`` measures
+other leads together (the first one named finds the spikes; ``--leads`` alone: all 12, lead I first).
 
-    python benchmarks/bench_pacing.py [--ludb ../shared/data/ludb]
+    python benchmarks/bench_pacing.py [--ludb ../shared/data/ludb] [--leads ii v5 ...]
 """
 
 import argparse
@@ -23,8 +24,9 @@ from skbvae.ecg import measure_beat_features
 LUDB = Path(__file__).resolve().parents[2] / "shared" / "data" / "ludb"
 
 
-def patient(folder, record):
-    signal = wfdb.rdrecord(str(folder / str(record)), channel_names=["ii"]).p_signal[:, 0]
+def patient(folder, record, leads=("ii",)):
+    signal = wfdb.rdrecord(str(folder / str(record)), channel_names=list(leads) if leads else None).p_signal
+    signal = signal[:, 0] if signal.shape[1] == 1 else signal
     annotation = wfdb.rdann(str(folder / str(record)), "ii")
     peaks = np.array([s for s, symbol in zip(annotation.sample, annotation.symbol) if symbol == "N"])
     features, boundaries = measure_beat_features(signal, 500, peaks, return_boundaries=True)
@@ -43,12 +45,14 @@ def patient(folder, record):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ludb", type=Path, default=LUDB)
+    parser.add_argument("--leads", nargs="*", default=["ii"],
+                        help="leads measured together (measure_beat_features of several columns); none: all 12")
     args = parser.parse_args()
     table = pd.read_csv(args.ludb / "ludb.csv")
     pacing = table["Cardiac pacing"].fillna("").str.strip()
     rows = []
     for record, kind in zip(table["ID"], pacing):
-        features, boundaries = patient(args.ludb, record)
+        features, boundaries = patient(args.ludb, record, args.leads)
         # Without the flag, the PR interval is qrs_on - p_on wherever a P was delineated.
         pr_without_flag = np.isfinite(boundaries["p_on"]) & np.isfinite(boundaries["qrs_on"])
         error = 1000 * (features["qrs_duration"] - features["qrs_truth"])

@@ -127,6 +127,28 @@ def test_a_qrs_no_heart_has_is_left_unmeasured(monkeypatch):
     assert b[["qrs_on", "qrs_off"]].isna().all().all() and b[["p_on", "t_off"]].notna().mean().min() > 0.9
 
 
+def test_a_beat_whose_own_qrs_strays_from_its_neighbours_keeps_their_template(monkeypatch):
+    import skbvae.ecg._delineation as delineation
+
+    ecg, r_peaks = make_ecg(30.0, fs=360, heart_rate=60, rr_jitter=0, random_state=0)
+    # A notch on one beat's upstroke (a plateau from 40 to 15 ms before R): the samples before it, where the
+    # QRS starts, are untouched, but the beat's own slope search stops at the plateau.
+    notched = ecg.copy()
+    start, stop = r_peaks[10] - int(0.04 * 360), r_peaks[10] - int(0.015 * 360)
+    notched[start:stop] = notched[start]
+
+    def qrs_ms():
+        b = delineate_beats(notched, 360, r_peaks)
+        return 1000 * (b["qrs_off"] - b["qrs_on"]).to_numpy() / 360
+
+    kept = qrs_ms()
+    assert abs(kept[10] - np.median(kept)) <= 8
+    # Without the rule the beat's own boundaries are taken, and its QRS comes out >20 ms short.
+    monkeypatch.setattr(delineation, "_QRS_BEAT_AGREES_S", 1.0)
+    own = qrs_ms()
+    assert np.median(own) - own[10] > 20
+
+
 def test_qt_follows_the_rate_and_qtc_is_named_and_computed_as_said():
     qt = {}
     for heart_rate in (60, 100):
