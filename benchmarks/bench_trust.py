@@ -13,7 +13,8 @@
   agree on QRS within 20 ms, and how often QRS or QT jumps by more than 50 ms between
   neighbouring normal beats of a steady rhythm (RR within 10 % of the previous), lead MLII
   alone, trusted, and both leads delineated at once (``measure_beat_features`` of the two
-  columns: each boundary the leads' median, NaN where they disagree).
+  columns: each boundary the leads' median, NaN where they disagree); and the same jumps on
+  MLII between neighbouring bundle branch block beats of one kind (L or R), wide complexes.
 
     python benchmarks/bench_trust.py [--datasets ludb ds1]
 """
@@ -71,9 +72,12 @@ def ludb(folder, checks=(("alone", ()), ("with V5", ("v5",)), ("with I", ("i",))
     return pd.DataFrame(rows)
 
 
-def _jumps(values, rr, normal):
-    """Share of steady neighbouring normal beats whose value jumps by more than 50 ms."""
+def _jumps(values, rr, normal, symbols=None):
+    """Share of steady neighbouring normal beats (of one kind, given their ``symbols``) whose value jumps by more
+    than 50 ms."""
     steady = normal[1:] & normal[:-1] & (np.abs(np.diff(rr)) <= 0.1 * rr[:-1])
+    if symbols is not None:
+        steady &= symbols[1:] == symbols[:-1]
     jump = np.abs(np.diff(values)) > 0.050
     known = steady & np.isfinite(values[1:]) & np.isfinite(values[:-1])
     return jump[known].sum(), known.sum()
@@ -90,7 +94,10 @@ def ds1(folder):
         beats = np.isin(symbols, list("NLRBAaJSVrFejnE/fQ?"))
         peaks, symbols = annotation.sample[beats], symbols[beats]
         inside = (peaks > 0) & (peaks < signal.sig_len)
-        peaks, normal = peaks[inside], symbols[inside] == "N"
+        peaks, symbols = peaks[inside], symbols[inside]
+        normal = symbols == "N"
+        # Bundle branch block beats (L, R; 109, 118, 124 and 207 have no N): neighbours of one kind.
+        blocked = np.isin(symbols, ["L", "R"])
         first = measure_beat_features(signal.p_signal[:, 0], signal.fs, peaks)
         trusted = measure_trusted_features(signal.p_signal, signal.fs, peaks)
         together = measure_beat_features(signal.p_signal, signal.fs, peaks)
@@ -105,6 +112,9 @@ def ds1(folder):
             for quantity in ("QRS", "QT"):
                 jumps, pairs = _jumps(table[INTERVALS[quantity]].to_numpy(), rr, normal)
                 row[f"{quantity} jumps {name}"], row[f"{quantity} pairs {name}"] = jumps, pairs
+        for quantity in ("QRS", "QT"):
+            jumps, pairs = _jumps(first[INTERVALS[quantity]].to_numpy(), rr, blocked, symbols)
+            row[f"{quantity} jumps bundle branch block"], row[f"{quantity} pairs bundle branch block"] = jumps, pairs
         rows.append(row)
         print(f"{record}: QRS leads agree on {row['QRS agree']:.1%} of normal beats", flush=True)
     return pd.DataFrame(rows)
@@ -125,6 +135,11 @@ def main():
                 said = name if name == "both leads at once" else f"lead MLII {name}"
                 print(f"{quantity} jumps > 50 ms between steady neighbouring normal beats, {said}: {share:.2%} "
                       f"of {table[f'{quantity} pairs {name}'].sum()} pairs")
+        for quantity in ("QRS", "QT"):
+            share = (table[f"{quantity} jumps bundle branch block"].sum()
+                     / table[f"{quantity} pairs bundle branch block"].sum())
+            print(f"{quantity} jumps > 50 ms between steady neighbouring bundle branch block beats (L or R), lead MLII: "
+                  f"{share:.2%} of {table[f'{quantity} pairs bundle branch block'].sum()} pairs")
         has = table["normal beats"] > 0  # 109, 118, 124 and 207 have bundle-branch-block beats, no N
         agree = np.average(table.loc[has, "QRS agree"], weights=table.loc[has, "normal beats"])
         print(f"leads agree on QRS within 20 ms: {agree:.1%} of the normal beats of {has.sum()} records "
