@@ -73,8 +73,8 @@ def ludb(folder, checks=(("alone", ()), ("with V5", ("v5",)), ("with I", ("i",))
 
 
 def _jumps(values, rr, normal, symbols=None):
-    """Share of steady neighbouring normal beats (of one kind, given their ``symbols``) whose value jumps by more
-    than 50 ms."""
+    """How many pairs of steady neighbouring normal beats (of one kind, given their ``symbols``) jump by more
+    than 50 ms, and how many pairs were compared."""
     steady = normal[1:] & normal[:-1] & (np.abs(np.diff(rr)) <= 0.1 * rr[:-1])
     if symbols is not None:
         steady &= symbols[1:] == symbols[:-1]

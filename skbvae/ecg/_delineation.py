@@ -521,15 +521,15 @@ def delineate(ecg, fs, r_peaks):
     :data:`_QRS_REFINE_S` of the template's, so that QRS durations follow the
     beats, and kept where the beat's duration is within
     :data:`_QRS_BEAT_AGREES_S` of the template's (else the template's stay:
-    the beat's boundary is on a notch or in the noise). P and T boundaries are the template's: on a single beat they are
-    within the noise. With several leads, each lead is delineated at the
-    same R peaks and every boundary is the median over the leads that show
-    the wave: a boundary as read from all leads at once, robust to the leads
-    where a wave is flat. Where those leads disagree (two leads differ, or
-    more leads have an interquartile range, by more than
-    :data:`_LEADS_AGREE_S`: 40 ms for the QRS, 60 ms for P and T), one of
-    them is on the wrong wave, and the boundary is NaN rather than a number
-    between two waves.
+    the beat's boundary is on a notch or in the noise). P and T boundaries
+    are the template's: on a single beat they are within the noise. With
+    several leads, each lead is delineated at the same R peaks and every
+    boundary is the median over the leads that show the wave: a boundary as
+    read from all leads at once, robust to the leads where a wave is flat.
+    Where those leads disagree (two leads differ, or more leads have an
+    interquartile range, by more than :data:`_LEADS_AGREE_S`: 40 ms for the
+    QRS, 60 ms for P and T), one of them is on the wrong wave, and the
+    boundary is NaN rather than a number between two waves.
 
     Parameters
     ----------
