@@ -420,7 +420,7 @@ def _without_pacing_spikes(ecg, fs, r_peaks):
     put 14-40 ms after the spike). Without the spike the onset is sought on the paced complex itself.
     """
     spikes, baseline = spikes_and_baseline(ecg, fs)
-    spikes = away_from_r_peaks(spikes, r_peaks, fs)
+    spikes = away_from_r_peaks(spikes, r_peaks, fs, ecg, baseline)
     if len(spikes) == 0:
         return ecg
     out = ecg.copy()

@@ -72,23 +72,47 @@ def spikes_and_baseline(ecg, fs):
     return spikes, baseline
 
 
-#: A "spike" this close (s) to an R peak is the tip of a narrow R wave, which the median filter also cuts.
+#: A "spike" this close (s) to an R peak is the tip of a narrow R wave, which the median filter also cuts ...
 _R_TIP_S = 0.02
+#: ... unless the signal is flat for :data:`_FLAT_BEFORE_S` before it: its peak-to-peak there under this
+#: share of the spike's height. A pacing spike rises from the baseline in one or two samples, and the
+#: cardiologists (and a detector) may put the R peak on it (LUDB 95, 104: 0.00-0.10); a narrow R or r
+#: wave rises out of its own upstroke or q wave (LUDB, every lead-II tip near an R: 0.50 or more).
+_FLAT_SHARE = 0.25
+_FLAT_BEFORE_S = (0.024, 0.004)
 
 
-def away_from_r_peaks(spikes, r_peaks, fs):
-    """The ``spikes`` more than :data:`_R_TIP_S` from every R peak (closer ones are tips of narrow R waves)."""
+def away_from_r_peaks(spikes, r_peaks, fs, ecg=None, baseline=None):
+    """The ``spikes`` that are not tips of R waves.
+
+    A spike more than :data:`_R_TIP_S` from every R peak is kept; a closer one only when ``ecg`` (and
+    the median-filtered ``baseline`` of :func:`spikes_and_baseline`) are given and the signal is flat
+    before it (:data:`_FLAT_SHARE`): an R peak placed on a pacing spike.
+    """
     spikes, r_peaks = np.asarray(spikes), np.sort(np.asarray(r_peaks))
     if len(spikes) == 0 or len(r_peaks) == 0:
         return spikes
     following = np.searchsorted(r_peaks, spikes).clip(0, len(r_peaks) - 1)
     previous = (following - 1).clip(0, len(r_peaks) - 1)
     distance = np.minimum(np.abs(r_peaks[previous] - spikes), np.abs(r_peaks[following] - spikes))
-    return spikes[distance > _R_TIP_S * fs]
+    keep = distance > _R_TIP_S * fs
+    if ecg is not None and baseline is not None:
+        first, last = (int(round(s * fs)) for s in _FLAT_BEFORE_S)
+        for k in np.flatnonzero(~keep):
+            spike = spikes[k]
+            before = ecg[max(0, spike - first):max(1, spike - last)]
+            height = abs(ecg[spike] - baseline[spike])
+            keep[k] = len(before) > 1 and np.ptp(before) < _FLAT_SHARE * height
+    return spikes[keep]
 
 
-def paced_beats(spikes, qrs_on, fs, r_peaks=None):
-    """Which beats a spike paces (one near the QRS onset; NaN onsets: none), and that spike's sample.
+def paced_beats(spikes, qrs_on, fs, r_peaks=None, ecg=None, baseline=None):
+    """Which beats a spike paces (one near the QRS onset), and that spike's sample.
+
+    ``r_peaks`` (with ``ecg`` and ``baseline``): spikes at R peaks are judged by
+    :func:`away_from_r_peaks`; a spike kept under a beat's R paces it, and a beat
+    whose QRS onset was not found is judged by the window around its R peak (a
+    paced complex the delineator left unmeasured is still paced).
 
     Returns
     -------
@@ -99,7 +123,8 @@ def paced_beats(spikes, qrs_on, fs, r_peaks=None):
     qrs_on = np.asarray(qrs_on, dtype=float)
     paced, spike = np.zeros(len(qrs_on), dtype=bool), np.full(len(qrs_on), np.nan)
     if r_peaks is not None:
-        spikes = away_from_r_peaks(spikes, r_peaks, fs)
+        spikes = away_from_r_peaks(spikes, r_peaks, fs, ecg, baseline)
+        qrs_on = np.where(np.isfinite(qrs_on), qrs_on, np.asarray(r_peaks, dtype=float))
     if len(spikes) == 0:
         return paced, spike
     before, after = PACED_WINDOW_S
@@ -108,4 +133,11 @@ def paced_beats(spikes, qrs_on, fs, r_peaks=None):
     hi = np.searchsorted(spikes, qrs_on[known] + after * fs, side="right")
     paced[known] = hi > lo
     spike[known[hi > lo]] = spikes[hi[hi > lo] - 1]
+    if r_peaks is not None:  # a spike kept under an R peak paces that beat, wherever its onset was put
+        r_peaks = np.asarray(r_peaks, dtype=float)
+        lo = np.searchsorted(spikes, r_peaks - _R_TIP_S * fs)
+        hi = np.searchsorted(spikes, r_peaks + _R_TIP_S * fs, side="right")
+        under = hi > lo
+        paced |= under
+        spike[under] = spikes[hi[under] - 1]
     return paced, spike
