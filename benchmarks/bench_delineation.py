@@ -266,6 +266,7 @@ def worst_figure(ludb, path, found, truth):
 
 
 def paced_and_wide_figure(ludb, path, cases=((34, "paced, unipolar ventricular pacing"), (8, "paced, unipolar ventricular pacing"),
+                                               (104, "P-synchronous ventricular pacing, R on the spike"),
                                                (13, "wide QRS, slurred end (rsR')"), (111, "bipolar ventricular pacing: spike filtered out, wide QRS"))):
     """A paced and a wide beat each, lead II, with the cardiologists' and skbvae's boundaries, the spike and the flag."""
     import matplotlib

@@ -151,14 +151,8 @@ def test_pacing_spikes_flag_their_beats_and_take_away_their_pr():
 
 
 @pytest.mark.parametrize("before_onset", [4, 20])
-@pytest.mark.parametrize("flat_share", [0.25, 0.0])
-def test_a_pacing_spike_under_the_r_peak_still_flags_its_beat(flat_share, before_onset, monkeypatch):
+def test_a_pacing_spike_under_the_r_peak_still_flags_its_beat(before_onset):
     # LUDB's cardiologists (and a detector) may put a paced beat's R on its spike, the tallest sample.
-    # A spike that close to an R is otherwise taken for the tip of a narrow R wave; one that rises from
-    # a flat baseline is not.
-    import skbvae.ecg._pacing as pacing
-
-    monkeypatch.setattr(pacing, "_FLAT_SHARE", flat_share)
     ecg, r_peaks = make_ecg(30.0, fs=500, noise=0.02, random_state=0)
     _, boundaries = measure_beat_features(ecg, 500, r_peaks, return_boundaries=True)
     paced, spiked, peaks = np.arange(5, 15), ecg.copy(), r_peaks.copy()
@@ -167,12 +161,26 @@ def test_a_pacing_spike_under_the_r_peak_still_flags_its_beat(flat_share, before
         spiked[at:at + 2] += 1.5
         peaks[beat] = at
     features = measure_beat_features(spiked, 500, peaks)
-    if flat_share:
-        assert np.flatnonzero(features["paced"]).tolist() == paced.tolist()
-        assert features.loc[paced, "pr_interval"].isna().all()
-    else:  # without the flat-baseline rule every spike under an R is an R tip (the test can fail)
-        assert not features["paced"].any()
-    assert measure_beat_features(ecg, 500, r_peaks)["paced"].sum() == 0  # narrow R tips stay unflagged
+    assert np.flatnonzero(features["paced"]).tolist() == paced.tolist()
+    assert features.loc[paced, "pr_interval"].isna().all()
+
+
+@pytest.mark.parametrize("flat_share", [0.45, np.inf])
+def test_a_sharp_notch_on_the_r_upstroke_is_not_a_pacing_spike(flat_share, monkeypatch):
+    # The median filter also cuts a narrow R tip or a notch inside a complex; a pacing spike differs
+    # by rising from a flat baseline. Without that rule (inf) the notch flags its beat.
+    import skbvae.ecg._pacing as pacing
+
+    monkeypatch.setattr(pacing, "FLAT_SHARE", flat_share)
+    ecg, r_peaks = make_ecg(30.0, fs=500, noise=0.02, random_state=0)
+    notched = ecg.copy()
+    for r in r_peaks[5:15]:
+        notched[r - 3:r - 1] += 0.5
+    flagged = measure_beat_features(notched, 500, r_peaks)["paced"]
+    if np.isfinite(flat_share):
+        assert not flagged.any()
+    else:
+        assert flagged[5:15].all()
 
 
 def test_trusted_intervals_are_kept_where_the_leads_agree():

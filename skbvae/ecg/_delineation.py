@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage, signal
 
-from ._pacing import away_from_r_peaks, spikes_and_baseline
+from ._pacing import spikes_and_baseline
 
 #: Working rate of the transform (Hz): scales 2^1-2^5 there are Martinez et al.'s.
 _WORK_FS = 250.0
@@ -412,7 +412,7 @@ _DESPIKE = True
 _SPIKE_HALF_S = 0.004
 
 
-def _without_pacing_spikes(ecg, fs, r_peaks):
+def _without_pacing_spikes(ecg, fs):
     """``ecg`` with its pacing spikes replaced by the median-filtered signal around them.
 
     A spike's slope is steeper than any QRS, so the transform's QRS chain starts at it and the onset is
@@ -420,7 +420,6 @@ def _without_pacing_spikes(ecg, fs, r_peaks):
     put 14-40 ms after the spike). Without the spike the onset is sought on the paced complex itself.
     """
     spikes, baseline = spikes_and_baseline(ecg, fs)
-    spikes = away_from_r_peaks(spikes, r_peaks, fs, ecg, baseline)
     if len(spikes) == 0:
         return ecg
     out = ecg.copy()
@@ -560,7 +559,7 @@ def delineate(ecg, fs, r_peaks):
         combined[_leads_disagree(leads, showing, fs)] = np.nan
         return pd.DataFrame(combined, columns=list(BOUNDARIES))
     if _DESPIKE:
-        ecg = _without_pacing_spikes(ecg, float(fs), np.asarray(r_peaks))
+        ecg = _without_pacing_spikes(ecg, float(fs))
     x, to_fs = _resampled(ecg, float(fs))
     if len(x) > 3 * int(_WORK_FS / _BASELINE_HZ):  # a window of one beat has no baseline to follow
         x = signal.sosfiltfilt(signal.butter(2, _BASELINE_HZ, btype="high", fs=_WORK_FS, output="sos"), x)

@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import signal
 
 from ._delineation import BOUNDARIES, delineate
-from ._pacing import paced_beats, spikes_and_baseline
+from ._pacing import detect_pacing_spikes, paced_beats
 from ._rpeaks import check_ecg_signal, fill_missing, rr_intervals
 
 #: Columns of :func:`measure_beat_features`, with their units.
@@ -267,8 +267,7 @@ def measure_beat_features(ecg, fs, r_peaks, *, return_boundaries=False):
     # A paced beat is flagged and has no PR interval (the P found before it was reported). Its QRS keeps
     # the delineator's onset, which is sought with the spike taken out: on LUDB's paced patients +14 ms
     # from the cardiologists' in the median (they mark it 14-40 ms after the spike; bench_pacing.py).
-    spikes, spike_baseline = spikes_and_baseline(filled, fs)
-    paced, _ = paced_beats(spikes, qrs_on, fs, peaks, filled, spike_baseline)
+    paced, _ = paced_beats(detect_pacing_spikes(filled, fs), qrs_on, fs, peaks)
     p_on, t_off = boundaries["p_on"].to_numpy(), boundaries["t_off"].to_numpy()
     values["qrs_duration"] = (qrs_off - qrs_on) / fs
     values["pr_interval"] = (qrs_on - p_on) / fs
