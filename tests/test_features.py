@@ -165,6 +165,21 @@ def test_a_pacing_spike_under_the_r_peak_still_flags_its_beat(before_onset):
     assert features.loc[paced, "pr_interval"].isna().all()
 
 
+def test_which_beats_a_spike_paces():
+    from skbvae.ecg._pacing import paced_beats
+
+    # fs 1000: sample = ms. Beat 0: onset 20 ms after the spike. Beat 1: onset not found, R 100 ms after
+    # the spike (a wide paced complex's extreme). Beat 2: an atrial spike 160 ms before the onset and
+    # 200 ms before R (a paced P wave, conducted: the beat keeps its PR). Beat 3: no spike.
+    spikes = np.array([1000, 2000, 3000])
+    qrs_on = np.array([1020, np.nan, 3160, 4000])
+    r_peaks = np.array([1060, 2100, 3200, 4040])
+    paced, spike = paced_beats(spikes, qrs_on, 1000.0, r_peaks)
+    assert paced.tolist() == [True, True, False, False]
+    np.testing.assert_array_equal(spike[:2], [1000, 2000])
+    assert paced_beats(spikes, qrs_on, 1000.0)[0].tolist() == [True, False, False, False]  # onsets alone
+
+
 @pytest.mark.parametrize("flat_share", [0.45, np.inf])
 def test_a_sharp_notch_on_the_r_upstroke_is_not_a_pacing_spike(flat_share, monkeypatch):
     # The median filter also cuts a narrow R tip or a notch inside a complex; a pacing spike differs
