@@ -105,7 +105,7 @@ def delineate_beats(ecg, fs, r_peaks):
     Measured against the cardiologists' boundaries of LUDB (200 patients,
     ``benchmarks/bench_delineation.py``): on lead II, QRS duration, PR and QT
     with biases within 7 ms; with the 12 leads (boundaries as the median over
-    leads), QRS duration 0.2 ± 11.6 ms, PR 0.8 ± 8.9 ms and QT −1.0 ± 13.0 ms,
+    leads), QRS duration 0.4 ± 11.7 ms, PR 0.8 ± 8.9 ms and QT −0.9 ± 12.9 ms,
     within the CSE working party's tolerances.
 
     Parameters
