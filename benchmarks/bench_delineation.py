@@ -301,6 +301,12 @@ def paced_and_wide_figure(ludb, path, cases=((34, "paced, unipolar ventricular p
     print(f"figure of paced and wide beats written to {path}")
 
 
+def paced_patients(ludb):
+    """The records whose patient has a pacemaker, from ``ludb.csv``'s "Cardiac pacing" column."""
+    table = pd.read_csv(Path(ludb) / "ludb.csv")
+    return table.loc[table["Cardiac pacing"].fillna("").str.strip() != "", "ID"].tolist()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ludb", default=str(SHARED / "ludb"))
@@ -329,6 +335,10 @@ def main():
     for name, keep in (("narrow QRS < 120 ms", width < 120), ("wide QRS >= 120 ms", width >= 120)):
         results[f"skbvae, lead II, {name}"] = scores(lead_ii[keep.to_numpy()].reset_index(drop=True),
                                                       truth_ii[keep.to_numpy()].reset_index(drop=True))
+    paced_records = paced_patients(ludb)
+    keep = truth_ii.record.isin(paced_records).to_numpy()
+    results[f"skbvae, lead II, paced patients ({len(paced_records)})"] = scores(
+        lead_ii[keep].reset_index(drop=True), truth_ii[keep].reset_index(drop=True))
     multi, truth_multi, _ = run(ludb, records, delineate_beats, multi_lead=True)
     results["skbvae, 12 leads (median over leads)"] = scores(multi, truth_multi)
     previous, truth_previous, _ = run(ludb, records, previous_boundaries)
