@@ -37,9 +37,14 @@ real sets are the loader's (``features=True``), measured on the continuous recor
 
     python benchmarks/bench_named_factors.py [--datasets synthetic ludb ds1] [--seeds 0 1 2] [--folds 5]
                                              [--per-record 400] [--out results.csv]
+                                             [--params '{"architecture": "conv1d", "decoder_variance": "fixed"}']
+
+``--params``: estimator parameters of both β-VAEs, named and plain (JSON), e.g. the
+convolutional decoder with a fixed variance that draws the next R for heart-rate edits.
 """
 
 import argparse
+import json
 import time
 import warnings
 from pathlib import Path
@@ -146,13 +151,14 @@ def _edits(vae, X_test, sd):
 
 
 def evaluate(name, seed, fold, X_train, F_train, X_test, F_test, groups_train=None, groups_test=None,
-             with_groups=False):
+             with_groups=False, params=None):
     by_record = {"groups": groups_train} if with_groups and groups_train is not None else {}
     started = time.perf_counter()
-    named = BetaVAETransformer(latent_dim=10, random_state=seed).fit(X_train, factors=F_train, **by_record)
+    params = {"latent_dim": 10, **(params or {})}
+    named = BetaVAETransformer(random_state=seed, **params).fit(X_train, factors=F_train, **by_record)
     named_s = time.perf_counter() - started
     started = time.perf_counter()
-    plain = BetaVAETransformer(latent_dim=10, random_state=seed).fit(X_train, **by_record)
+    plain = BetaVAETransformer(random_state=seed, **params).fit(X_train, **by_record)
     plain_s = time.perf_counter() - started
     read = named.predict_factors(X_test)
     mlp = _mlp_readout(X_train, F_train, X_test, seed)
@@ -221,6 +227,8 @@ def main():
                         help="fit both models with groups=record (the real sets; fit chooses prior or rotation)")
     parser.add_argument("--window", nargs=2, type=float, default=[0.25, 1.25], metavar=("BEFORE", "AFTER"),
                         help="seconds before and after R of the real sets' beat windows (default: the loader's)")
+    parser.add_argument("--params", type=json.loads, default={},
+                        help='estimator parameters of both models, as JSON: \'{"architecture": "conv1d"}\'')
     args = parser.parse_args()
     rows = []
     for name in args.datasets:
@@ -229,7 +237,7 @@ def main():
         WINDOW["start"] = -args.window[0]
         for seed, fold, *data in splits(name, args.folds, args.seeds, args.per_record, tuple(args.window)):
             started = time.perf_counter()
-            rows.append(_quiet(evaluate, name, seed, fold, *data, with_groups=args.groups))
+            rows.append(_quiet(evaluate, name, seed, fold, *data, with_groups=args.groups, params=args.params))
             print(f"{name} seed {seed} fold {fold}: {time.perf_counter() - started:.0f} s", flush=True)
             if args.out:
                 pd.DataFrame(rows).to_csv(args.out, index=False)
