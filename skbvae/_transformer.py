@@ -136,7 +136,11 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         ``beta=0.25`` and no capacity, heart rate (which moves the next beat)
         gets its own latent (MIG gap 0.24 against 0.02 for "mlp", mean of 3
         seeds); with C = 25 nats it is spread over several latents again. Its
-        decoder costs ~12-14× the MLP's on a CPU.
+        decoder costs ~12-14× the MLP's on a CPU. With named factors and
+        ``decoder_variance="fixed"``, "conv1d" draws the next beat's R where
+        the heart-rate latent puts it: heart-rate edits measured 0.91 of the
+        change asked on new LUDB patients, 0.00 with "mlp" (not on MIT-BIH;
+        the user guide's *Named factors*), at ~16× the MLP's fit time.
 
     n_channels : int, default=1
         Number of signals per row, e.g. ECG leads, laid out channel-major:

@@ -1,5 +1,6 @@
 """Named factors: fit(X, factors=F) ties the first latents to measured quantities, read and edited in units."""
 
+import warnings
 from functools import partial
 
 import numpy as np
@@ -247,3 +248,22 @@ def test_traversal_panels_are_titled_with_the_named_factors(data):
     titles = [ax.get_title() for ax in fig.axes[:4]]
     assert titles[:3] == ["heart_rate (bpm)", "r_amplitude (mV)", "st_shift"] and titles[3] == "component 3"
     matplotlib.pyplot.close(fig)
+
+
+@pytest.mark.parametrize("architecture", ["conv1d", "broadcast"])
+def test_named_factors_with_every_decoder(data, architecture):
+    # The heart-rate recipe is architecture="conv1d", decoder_variance="fixed" (benchmarks/README.md):
+    # naming, reading and editing by measuring must work there as with the MLP. Mechanism only:
+    # whether a decoder moves the next R is measured by bench_named_factors.py, not here.
+    X, factors = data
+    vae = BetaVAETransformer(latent_dim=4, architecture=architecture, decoder_variance="fixed",
+                             hidden_layer_sizes=(8, 8), max_epochs=2, batch_size=128, random_state=0)
+    vae.fit(X[:300], factors=factors[NAMES[:2]].iloc[:300])
+    assert list(vae.get_feature_names_out()[:2]) == NAMES[:2]
+    assert list(vae.predict_factors(X[:5]).columns) == NAMES[:2]
+    measure = partial(measure_beat_windows, fs=125, start=-0.25)
+    with warnings.catch_warnings():  # two epochs: the edit may fall short, and say so
+        warnings.simplefilter("ignore")
+        edited, change = vae.edit(X[:3], measure=measure, r_amplitude=0.2)
+    assert edited.shape == (3, X.shape[1]) and np.isfinite(edited).all()
+    assert list(change.columns) == ["r_amplitude", "heart_rate"] and len(change) == 3
