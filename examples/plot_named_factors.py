@@ -28,7 +28,7 @@ MIT-BIH DS1; features measured on the continuous record by
 ``--architecture conv1d --decoder-variance fixed`` fits a convolutional
 decoder with a fixed variance, which draws the next beat's R where the
 heart-rate code puts it (on new LUDB patients its heart-rate edits measured
-as asked; the default MLP leaves the next R out), at about ten times the fit
+as asked; the default MLP leaves the next R out), at about 16 times the fit
 time on a CPU (``benchmarks/README.md``).
 
 The figure of a run on MIT-BIH DS1 (committed in ``docs/_static``):
