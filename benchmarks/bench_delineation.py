@@ -355,9 +355,7 @@ def main():
     for name, table in results.items():
         print(f"\n## {name}")
         print(table.round({"bias ms": 1, "SD ms": 1, "measured": 3}).to_string(index=False))
-    no_p = truth_ii.p_on.isna()
-    print(f"\nP reported where the cardiologists annotated none (lead II): {lead_ii.p_on[no_p.to_numpy()].notna().mean():.2f} "
-          f"of {int(no_p.sum())} beats")
+    print_p_without_annotation(ludb, lead_ii, truth_ii)
     print(f"time per beat on LUDB lead II: skbvae {1e3 * per_beat:.3f} ms"
           + (f", neurokit2 {1e3 * nk_per_beat:.3f} ms" if nk_per_beat else ""))
     if Path(args.wfdb, "100.hea").is_file():
@@ -366,6 +364,24 @@ def main():
               f"{1e3 * old:.3f} ms; ratio {new / old:.2f} (target <= 2)")
     if args.figures:
         worst_figure(ludb, args.figures, lead_ii, truth_ii)
+
+
+def print_p_without_annotation(ludb, found, truth):
+    """How often a P wave is reported on a lead-II beat whose P the cardiologists left unannotated, by rhythm.
+
+    Each record's first annotated beat is counted apart: LUDB's annotation starts at a QRS, so that
+    beat's P, in the signal, is left unannotated on 94 % of the records (the second beat's on 12 %).
+    """
+    table = pd.read_csv(Path(ludb) / "ludb.csv")
+    rhythm = dict(zip(table.ID, table.Rhythms.fillna("").str.split("\n").str[0]))
+    first = (truth.groupby("record").cumcount() == 0).to_numpy()
+    no_p, reported = truth.p_on.isna().to_numpy(), found.p_on.notna().to_numpy()
+    atrial = truth.record.map(rhythm).fillna("").str.startswith("Atrial").to_numpy()
+    print("\nP reported where the cardiologists annotated none (lead II):")
+    for name, keep in (("each record's first beat", first), ("other beats, atrial fibrillation or flutter", ~first & atrial),
+                       ("other beats, other rhythms", ~first & ~atrial)):
+        keep = keep & no_p
+        print(f"  {name}: {reported[keep].mean():.2f} of {int(keep.sum())} beats")
 
 
 def noise_table(ludb, records):
