@@ -99,7 +99,8 @@ def delineate_beats(ecg, fs, r_peaks):
     beat itself where its QRS duration stays within 25 ms of the median
     beat's. A P wave is searched up to 450 ms before the QRS (first-degree
     block) and reported only where it stands clear of the noise, outside
-    irregularly irregular rhythm (atrial fibrillation); a T end only where two
+    irregularly irregular rhythm (atrial fibrillation), and where the beats'
+    own P segments follow their median beat's; a T end only where two
     scales of the transform agree on it (not for a T too flat to end clearly).
 
     Measured against the cardiologists' boundaries of LUDB (200 patients,
