@@ -377,3 +377,22 @@ def test_fibrillation_waves_in_a_regular_rhythm_are_not_reported_as_p_waves(monk
     without = np.mean([delineate_beats(ecg, 250.0, r)["p_on"].notna().mean() for ecg, r in fibrillation])
     assert min(locked) > 0.95
     assert with_rule < 0.15 and without > 0.2 and without > 3 * with_rule, (with_rule, without)
+
+
+def test_the_p_lock_needs_neighbours_to_judge_a_beat():
+    # The P lock judges a beat with its neighbours; measure_beat_windows delineates one window (a beat
+    # and the start of the next), which has none to follow: a P there stays as it was found. Beats
+    # whose own P segments run against their template's lose it once three or more of them show a P.
+    from skbvae.ecg._delineation import BOUNDARIES, _drop_unlocked_p
+
+    before, length = 100, 300
+    t = np.arange(length)
+    bump = np.exp(-0.5 * ((t - 60) / 5.0) ** 2)
+    row = np.full(len(BOUNDARIES), np.nan)
+    row[[BOUNDARIES.index("p_on"), BOUNDARIES.index("p_peak"), BOUNDARIES.index("p_off")]] = [50, 60, 70]
+    for n_beats, kept in ((2, True), (3, False), (8, False)):
+        peaks = np.full(n_beats, before)  # each beat's R at column `before` of its own window
+        boundaries = np.tile(row, (n_beats, 1))
+        windows = np.tile(-bump, (n_beats, 1))  # each beat's P runs against its template's
+        _drop_unlocked_p(boundaries, windows, np.tile(bump, (n_beats, 1)), peaks, before)
+        assert np.isfinite(boundaries[:, BOUNDARIES.index("p_on")]).all() == kept, n_beats

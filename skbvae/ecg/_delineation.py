@@ -145,7 +145,7 @@ _P_MIN_SNR, _P_MIN_R_FRACTION = 4.0, 0.02
 # where the ventricular rhythm is regular (paced fibrillation, which the RR irregularity misses) a
 # bump of them survives in a template and was reported as a P wave. LUDB lead II: P reported on 66 of
 # the 218 beats whose P the cardiologists left unannotated, other than each record's first and last,
-# -> 34, no annotated P lost (PR measured 92.2 %); MIT-BIH DS1 MLII: P on 41 -> 10 of 3,805 beats in
+# -> 35, no annotated P lost (PR measured 92.2 %); MIT-BIH DS1 MLII: P on 41 -> 11 of 3,805 beats in
 # atrial fibrillation or flutter, on 85.7 -> 85.4 % of the normal beats in sinus rhythm. Per beat,
 # without the neighbours' median, it took 4 annotated P and 1.9 % of DS1's sinus P: a noisy beat's P
 # departs from its template too. 0.5 left 51 of the 66, 0.7 took 1.4 % of DS1's sinus P.
@@ -556,8 +556,10 @@ def _drop_unlocked_p(boundaries, windows, templates, peaks, before):
         typical = typical - typical.mean(axis=1, keepdims=True)
         norms = np.sqrt(np.einsum("bt,bt->b", own, own) * np.einsum("bt,bt->b", typical, typical))
         corr[beats] = np.einsum("bt,bt->b", own, typical) / np.maximum(norms, 1e-12)
+    # Judged over a beat and its neighbours, and only where at least three of them show a P: a lone
+    # beat window (measure_beat_windows: the beat and the start of the next) has no neighbours to follow.
     span = 2 * _TEMPLATE_NEIGHBOURS + 1
-    corr = pd.Series(corr).rolling(span, center=True, min_periods=1).median().to_numpy()
+    corr = pd.Series(corr).rolling(span, center=True, min_periods=3).median().to_numpy()
     boundaries[np.ix_(corr < _P_LOCKED, [p_on, p_peak, p_off])] = np.nan
 
 
