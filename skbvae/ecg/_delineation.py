@@ -475,8 +475,8 @@ def _t_height(x, t_peak, t_off, t_lo):
 
 
 def _delineate_one(w2, w3, w4, w5, x, r, noise, rr_before, rr_after, find_p=True, noisy=False):
-    """Boundaries (indices into the template ``x``, R at ``r``) of one local median beat (``noisy``: the
-    record is, :data:`_NOISY_SHARE`)."""
+    """Boundaries (indices into the template ``x``, R at ``r``) of one local median beat; ``noisy``:
+    whether the record is over :data:`_NOISY_SHARE` (its QRS lobes must then stand above the slope noise)."""
     samples = lambda seconds: int(round(seconds * _WORK_FS))  # noqa: E731
     out = dict.fromkeys(BOUNDARIES, np.nan)
     lo = max(r - samples(_QRS_SPAN_S[0]), r - samples(0.5 * rr_before))
