@@ -356,7 +356,8 @@ def _regular_beats_with(atrial, seed, fs=250.0, n_beats=40, rr=0.8):
     if atrial == "f":  # irregular waves of 4-9 Hz (240-540 a minute), 0.05 mV RMS
         from scipy import signal
 
-        waves = signal.sosfiltfilt(signal.butter(2, [4, 9], btype="band", fs=fs, output="sos"), rng.standard_normal(len(t)))
+        band = signal.butter(2, [4, 9], btype="band", fs=fs, output="sos")
+        waves = signal.sosfiltfilt(band, rng.standard_normal(len(t)))
         ecg += 0.05 * waves / waves.std()
     return ecg, np.array(r_peaks)
 
