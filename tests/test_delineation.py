@@ -395,5 +395,5 @@ def test_the_p_lock_needs_neighbours_to_judge_a_beat():
         peaks = np.full(n_beats, before)  # each beat's R at column `before` of its own window
         boundaries = np.tile(row, (n_beats, 1))
         windows = np.tile(-bump, (n_beats, 1))  # each beat's P runs against its template's
-        _drop_unlocked_p(boundaries, windows, np.tile(bump, (n_beats, 1)), peaks, before)
+        _drop_unlocked_p(boundaries, windows, bump[None], np.zeros(n_beats, dtype=int), peaks, before)
         assert np.isfinite(boundaries[:, BOUNDARIES.index("p_on")]).all() == kept, n_beats

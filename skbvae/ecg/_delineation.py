@@ -533,11 +533,11 @@ def _delineate_one(w2, w3, w4, w5, x, r, noise, rr_before, rr_after, find_p=True
     return out
 
 
-def _drop_unlocked_p(boundaries, windows, templates, peaks, before):
+def _drop_unlocked_p(boundaries, windows, templates, which, peaks, before):
     """NaN the P waves (in place) where the beats' own P segments do not follow their templates' (:data:`_P_LOCKED`).
 
-    ``boundaries``: working-rate indices, one row per beat; ``windows`` and ``templates``: each beat's
-    window and its template, R at column ``before``.
+    ``boundaries``: working-rate indices, one row per beat; ``windows``: each beat's window, R at column
+    ``before``; ``templates[which[i]]``: beat ``i``'s template, aligned alike.
     """
     p_on, p_peak, p_off = (BOUNDARIES.index(name) for name in ("p_on", "p_peak", "p_off"))
     pad = int(round(0.02 * _WORK_FS))
@@ -551,7 +551,7 @@ def _drop_unlocked_p(boundaries, windows, templates, peaks, before):
         if lo < 0 or hi > windows.shape[1]:
             continue
         beats = has_p[group.ravel() == k]
-        own, typical = windows[beats, lo:hi], templates[beats, lo:hi]
+        own, typical = windows[beats, lo:hi], templates[which[beats], lo:hi]
         own = own - own.mean(axis=1, keepdims=True)
         typical = typical - typical.mean(axis=1, keepdims=True)
         norms = np.sqrt(np.einsum("bt,bt->b", own, own) * np.einsum("bt,bt->b", typical, typical))
@@ -664,7 +664,7 @@ def delineate(ecg, fs, r_peaks):
                                rr_after[beat], find_p=not irregular[beat], noisy=noisy)
         relative[j] = [found[name] - before for name in BOUNDARIES]
     boundaries = relative[which] + peaks[:, None]
-    _drop_unlocked_p(boundaries, windows, templates[which], peaks, before)
+    _drop_unlocked_p(boundaries, windows, templates, which, peaks, before)
     # Each beat's own QRS: the template's boundaries, moved to where the beat's own slope ends.
     w2 = wavelet_scales(x, 2)[1]
     span = int(round(_QRS_REFINE_S * _WORK_FS))

@@ -218,11 +218,17 @@ def _window_extremes(values, centres, radius, fn):
     return fn(windows, axis=1)
 
 
-def _classify(times, energy, slope, fs, amplitude=None):
+def _peak_to_peak(clean, centres, fs):
+    """Peak-to-peak of the step-free signal within ±60 ms of each of ``centres``."""
+    reach = int(0.06 * fs)
+    return _window_extremes(clean, centres, reach, np.max) + _window_extremes(-clean, centres, reach, np.max)
+
+
+def _classify(times, energy, slope, amplitude, fs):
     """Pan–Tompkins decisions over energy maxima; returns the indices of QRS candidates kept.
 
-    ``amplitude``: each candidate's peak-to-peak (step-free signal, ±60 ms), which tells a premature
-    ventricular beat inside the T-wave window from a T wave (None: the slope rule alone).
+    ``amplitude``: each candidate's peak-to-peak (:func:`_peak_to_peak`), which tells a premature
+    ventricular beat inside the T-wave window from a T wave.
     """
     refractory, t_window = _REFRACTORY_S * fs, _T_WAVE_S * fs
     # Initial QRS level: the median over 2 s windows of their strongest candidate.
@@ -231,8 +237,7 @@ def _classify(times, energy, slope, fs, amplitude=None):
     np.maximum.at(strongest, window, energy)
     # Python lists and statistics.median: the loop visits ~5 candidates per
     # second and numpy's per-call overhead would dominate it.
-    times, energy, slope = times.tolist(), energy.tolist(), slope.tolist()
-    amplitude = None if amplitude is None else amplitude.tolist()
+    times, energy, slope, amplitude = times.tolist(), energy.tolist(), slope.tolist(), amplitude.tolist()
     signal_levels = [float(np.median(strongest[strongest > 0][:16]))]
     noise_levels = [0.0]
     levels = {"signal": signal_levels[0], "noise": 0.0}
@@ -291,11 +296,12 @@ def _classify(times, energy, slope, fs, amplitude=None):
                 if energy[i] > energy[last]:
                     accept(i, replace=True)
                 continue
-            premature = (energy[i] >= _T_WAVE_ENERGY * levels["signal"]
-                         and (amplitude is None or amplitude[i] >= _T_WAVE_HEIGHT * amplitude[last]))
-            if distance < t_window and slope[i] < _T_WAVE_SLOPE * slope[last] and not premature:
-                add_noise(i)
-                continue
+            if distance < t_window and slope[i] < _T_WAVE_SLOPE * slope[last]:
+                premature = (energy[i] >= _T_WAVE_ENERGY * levels["signal"]
+                             and amplitude[i] >= _T_WAVE_HEIGHT * amplitude[last])
+                if not premature:
+                    add_noise(i)
+                    continue
         accept(i)
     return np.array(sorted(beats), dtype=int)
 
@@ -375,9 +381,7 @@ def _detect(ecg, fs, min_amplitude=None):
     sos_high = signal.butter(2, [10.0, min(25.0, 0.4 * low_fs)], btype="bandpass", fs=low_fs, output="sos")
     slope_high = np.abs(np.gradient(signal.sosfiltfilt(sos_high, clean)))
     steepest = _window_extremes(slope_high, times, int(0.075 * low_fs), np.max)
-    reach = int(0.06 * low_fs)
-    amplitude = _window_extremes(clean, times, reach, np.max) + _window_extremes(-clean, times, reach, np.max)
-    beats = times[_classify(times, props["peak_heights"], steepest, low_fs, amplitude)]
+    beats = times[_classify(times, props["peak_heights"], steepest, _peak_to_peak(clean, times, low_fs), low_fs)]
     # Refine to the QRS extremum of the step-free signal (±50 ms around the energy maximum).
     radius = int(0.05 * low_fs)
     beats = beats + _window_extremes(np.abs(clean), beats, radius, np.argmax) - radius
@@ -389,9 +393,7 @@ def _detect(ecg, fs, min_amplitude=None):
     flutter = [(int(start * scale), min(len(ecg), int(np.ceil(stop * scale))))
                for start, stop in zip(edges[::2], edges[1::2])]
     if min_amplitude is not None:
-        amplitude = (_window_extremes(clean, beats, int(0.06 * low_fs), np.max)
-                     + _window_extremes(-clean, beats, int(0.06 * low_fs), np.max))
-        beats = beats[amplitude >= min_amplitude]
+        beats = beats[_peak_to_peak(clean, beats, low_fs) >= min_amplitude]
     if low_fs != fs:
         # Back at the record's rate: the extremum within one detection sample.
         direction = np.sign(clean[beats])[:, None]
