@@ -159,10 +159,12 @@ def evaluate(name, seed, fold, X_train, F_train, X_test, F_test, groups_train=No
     by_record = {"groups": groups_train} if with_groups and groups_train is not None else {}
     started = time.perf_counter()
     params = {"latent_dim": 10, **(params or {})}
-    named = BetaVAETransformer(random_state=seed, **params).fit(X_train, factors=F_train, **by_record)
+    timed = pd.DataFrame(X_train)  # the rows' timing, which rate_factor needs
+    timed.attrs["signal"] = {"fs": WINDOW["fs"], "start": WINDOW["start"]}
+    named = BetaVAETransformer(random_state=seed, **params).fit(timed, factors=F_train, **by_record)
     named_s = time.perf_counter() - started
     started = time.perf_counter()
-    plain = BetaVAETransformer(random_state=seed, **params).fit(X_train, **by_record)
+    plain = BetaVAETransformer(random_state=seed, **{**params, "rate_factor": None}).fit(X_train, **by_record)
     plain_s = time.perf_counter() - started
     read = named.predict_factors(X_test)
     mlp = _mlp_readout(X_train, F_train, X_test, seed)

@@ -5,6 +5,7 @@ from torch import nn
 
 from ._groups import adaptive_average
 from ._loss import MIN_DECODER_VARIANCE, gaussian_variance, optimal_variance
+from ._time_warp import RateWarp
 
 #: Hidden widths (MLP) or channel counts (conv1d) used when
 #: ``hidden_layer_sizes=None``. The MLP default is the seed article's "really
@@ -171,6 +172,10 @@ class BetaVAEModule(nn.Module):
         and timepoint); "mlp" as plain features.
     var_smoothing : float, default=1e-4
         Added to every learned decoder variance (scaled units): its floor.
+    rate_warp : dict or None, default=None
+        Arguments of a :class:`~skbvae._time_warp.RateWarp` (all but
+        ``n_features`` and ``n_channels``): the decoder's output is then
+        warped in time by a named rate latent. None: no warp.
 
     Notes
     -----
@@ -181,7 +186,7 @@ class BetaVAEModule(nn.Module):
     """
 
     def __init__(self, n_features, latent_dim, architecture="mlp", hidden_layer_sizes=(256, 128),
-                 decoder_variance="fixed", n_channels=1, var_smoothing=MIN_DECODER_VARIANCE):
+                 decoder_variance="fixed", n_channels=1, var_smoothing=MIN_DECODER_VARIANCE, rate_warp=None):
         super().__init__()
         self.var_smoothing = float(var_smoothing)
         hidden = tuple(hidden_layer_sizes)
@@ -203,6 +208,7 @@ class BetaVAEModule(nn.Module):
             raise ValueError(
                 f"architecture must be 'mlp', 'conv1d' or 'broadcast'; got {architecture!r}."
             )
+        self.rate_warp = None if rate_warp is None else RateWarp(n_features, n_channels, **rate_warp)
         if decoder_variance in ("shared", "per_feature"):
             self.register_buffer("variance", torch.ones(1 if decoder_variance == "shared" else n_features))
             self.register_buffer("variance_updates", torch.zeros((), dtype=torch.long))
@@ -228,8 +234,12 @@ class BetaVAEModule(nn.Module):
         # output-major; as (n, n_outputs, n_features) channels are blocks again.
         out = self.decoder(z).reshape(len(z), self.n_outputs, -1)
         if self.decoder_variance == "heteroscedastic":
-            return out[:, 0], gaussian_variance(out[:, 1], self.var_smoothing)
-        return out[:, 0], getattr(self, "variance", None)
+            loc, variance = out[:, 0], gaussian_variance(out[:, 1], self.var_smoothing)
+        else:
+            loc, variance = out[:, 0], getattr(self, "variance", None)
+        if self.rate_warp is not None:
+            loc, variance = self.rate_warp(z, loc, variance)
+        return loc, variance
 
     def forward(self, x, sample=None, partners=None):
         """Decode a reparameterised draw (``sample=True``) or the posterior mean.

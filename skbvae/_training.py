@@ -55,12 +55,13 @@ def resolve_capacity_steps(capacity_steps, max_epochs, n_samples, batch_size):
 
 
 def build_net(estimator, *, n_features, n_samples, hidden, device, seed, group_sizes=None, group_method=None,
-              group_shrinkage=0.0, factor_targets=None):
+              group_shrinkage=0.0, factor_targets=None, rate_warp=None):
     """A new, uninitialised :class:`~skbvae._net.BetaVAENet` configured from ``estimator``'s parameters.
 
     ``group_sizes`` (rows per group), ``group_method`` and ``group_shrinkage`` when ``fit`` was
     given groups (:mod:`skbvae._groups`); ``factor_targets`` (standardised named factors, NaN where
-    unknown) when it was given factors (:mod:`skbvae._named_factors`).
+    unknown) when it was given factors (:mod:`skbvae._named_factors`); ``rate_warp`` (the
+    :class:`~skbvae._time_warp.RateWarp` arguments) when the decoder is warped by a rate factor.
     """
     group_prior = None
     if group_sizes is not None and group_method == "prior":
@@ -99,6 +100,7 @@ def build_net(estimator, *, n_features, n_samples, hidden, device, seed, group_s
         module__decoder_variance=estimator._resolved_decoder_variance(),
         module__n_channels=estimator.n_channels,
         module__var_smoothing=float(estimator.var_smoothing),
+        module__rate_warp=rate_warp,
         criterion=BetaVAELoss,
         criterion__likelihood=estimator._resolved_likelihood(),
         criterion__beta=estimator._resolved_beta(),

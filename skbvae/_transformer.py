@@ -23,6 +23,7 @@ from ._named_factors import DEFAULT_FACTOR_WEIGHT, NamedFactorsMixin, check_fact
 from ._rotation import ROTATIONS, fit_rotation, select_active
 from ._scaling import SCALINGS, fit_scaling, scale_to_float32
 from ._signal_info import signal_info
+from ._time_warp import rate_warp_of, rate_warp_spec, resolve_rate_factor
 from ._threads import compute_threads, resolve_n_threads
 from ._training import build_net, check_capacity
 from ._training_shape import warn_if_training_shape_is_odd
@@ -294,6 +295,24 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         (:mod:`skbvae._named_factors`). 0 fits as without factors, but keeps
         the names and the calibration. Unused without ``factors``.
 
+    rate_factor : str or None, default=None
+        A named factor that is a rate in events per minute (``"heart_rate"``
+        in bpm), whose latent then moves the *next* event in the window as a
+        whole: the decoder draws each window in a canonical time in which the
+        next event comes one median period after the event, and this
+        latent's value stretches the quiet interval between the two
+        (:mod:`skbvae._time_warp`) so that the next event falls ``60 / rate``
+        seconds after the event. Without it an MLP decoder draws the next R
+        of beats at many rates as a blur, and a heart-rate :meth:`edit`
+        moves nothing (measured 0.00 of the change asked; with it 0.9-1.0,
+        ``benchmarks/README.md``). Needs ``fit(X, factors=F)`` with that
+        column and the rows' timing: ``X`` a DataFrame whose
+        ``attrs["signal"]`` holds ``fs`` and ``start``
+        (``load_wfdb_heartbeats(..., as_frame=True)`` sets it). The cost:
+        a rate latent read wrongly on a new patient puts the next R in the
+        wrong place, which lowers the held-out ELBO where the encoder reads
+        the rate poorly (MIT-BIH Holter beats). None: no warp.
+
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and reparameterisation noise.
         Pass an int for reproducible fits. PyTorch's global random state is
@@ -382,6 +401,9 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         that says so (``load_wfdb_heartbeats(..., as_frame=True)``); the
         plots of :mod:`skbvae.plotting` draw seconds and units with it. None
         otherwise.
+    rate_factor_ : str or None
+        The named factor the decoder's time warp follows (``rate_factor``),
+        or None when it draws without one.
     n_features_in_ : int
         Number of features seen during :meth:`fit`.
     feature_names_in_ : ndarray of shape (``n_features_in_``,)
@@ -448,6 +470,7 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         "precision": [StrOptions({"float32", "bfloat16"})],
         "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
         "factor_weight": [Interval(Real, 0, None, closed="left")],
+        "rate_factor": [str, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -480,6 +503,7 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         precision="float32",
         n_jobs=None,
         factor_weight=DEFAULT_FACTOR_WEIGHT,
+        rate_factor=None,
         random_state=None,
         verbose=0,
     ):
@@ -508,6 +532,7 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         self.precision = precision
         self.n_jobs = n_jobs
         self.factor_weight = factor_weight
+        self.rate_factor = rate_factor
         self.random_state = random_state
         self.verbose = verbose
 
@@ -577,7 +602,7 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         try:
             group_codes = None if groups is None else _groups.check_groups(groups, len(X))
             with compute_threads(resolve_n_threads(self.n_jobs)):
-                self._fit(X, continuing, group_codes, named)
+                self._fit(X, continuing, group_codes, named, info)
             if info is not None or not continuing:
                 self.signal_info_ = info
         except BaseException:
@@ -587,11 +612,12 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
             raise
         return self
 
-    def _fit(self, X, continuing=False, group_codes=None, named=None):
+    def _fit(self, X, continuing=False, group_codes=None, named=None, info=None):
         """Scale ``X``, train the network on it, fit the rotation and store the fitted state.
 
         ``group_codes``: ``(codes, sizes)`` from :func:`~skbvae._groups.check_groups`, or None;
-        ``named``: ``(values, names, units)`` from :func:`~skbvae._named_factors.check_factors`, or None.
+        ``named``: ``(values, names, units)`` from :func:`~skbvae._named_factors.check_factors`, or None;
+        ``info``: the rows' timing (:func:`~skbvae._signal_info.signal_info`), or None.
         """
         targets = self._factor_targets(named, continuing)
         hidden = self._check_hidden_layer_sizes()
@@ -632,11 +658,20 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         codes, sizes = (None, None) if group_codes is None else group_codes
         group_method = None if sizes is None else _groups.training_method(sizes)
         self.group_selection_ = None
+        if continuing:  # the network keeps the warp it was built with
+            rate_name, warp = self.rate_factor_, rate_warp_of(self.net_.module_)
+        else:
+            rate_name = resolve_rate_factor(self.rate_factor, self.factor_names_, info, n_features // self.n_channels)
+            warp = None if rate_name is None else {
+                **rate_warp_spec(rate_name, self.factor_names_, self.factor_center_, self.factor_scale_, info),
+                "affine": likelihood != "bernoulli"}
+        if warp is not None:
+            warp = {**warp, "center": center, "scale": scale}
         if group_method == "prior" and _groups.selecting() and not continuing and len(sizes) >= 4:
-            group_method, self.group_selection_ = self._choose_group_method(X, codes, named, seed)
+            group_method, self.group_selection_ = self._choose_group_method(X, codes, named, seed, info)
         net = build_net(self, n_features=n_features, n_samples=n_samples, hidden=hidden, device=device, seed=seed,
                         group_sizes=sizes, group_method=group_method, group_shrinkage=_groups.GROUP_SHRINKAGE,
-                        factor_targets=targets)
+                        factor_targets=targets, rate_warp=warp)
         # Seed a private copy of torch's RNG: fits are reproducible under an
         # int random_state and leave the user's global torch state alone.
         cuda_devices = [torch.device(device).index or 0] if device.startswith("cuda") else []
@@ -652,6 +687,7 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         net.factor_targets = None  # the rows' targets are not part of the model
         self.net_ = net
         self.group_method_ = group_method
+        self.rate_factor_ = rate_name
         self.center_, self.scale_ = center, scale
         self.n_iter_ = len(net.history)
         self.history_ = history_frame(net.history)
@@ -668,7 +704,7 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         if named is not None:  # a warm fit without factors keeps the calibration it had
             self._set_factor_calibration(self._codes(torch.as_tensor(mu)).numpy(), named[0])
 
-    def _choose_group_method(self, X, codes, named, seed):
+    def _choose_group_method(self, X, codes, named, seed, info=None):
         """"prior" or "rotation", whichever gives the higher β = 1 ELBO on held-out groups.
 
         A prior per group helped on synthetic records of many beats and cost
@@ -680,12 +716,16 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
 
         held = _groups.held_out_split(codes, seed)
         factors = None if named is None else pd.DataFrame(named[0][~held], columns=named[1])
+        rows = X[~held]
+        if info is not None:  # the candidates see the rows' timing, as a rate warp needs
+            rows = pd.DataFrame(rows)
+            rows.attrs["signal"] = info
         scores = {}
         for method in ("prior", "rotation"):
             candidate = clone(self).set_params(verbose=0, warm_start=False)
             with _groups.forced_method(method), warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the fit itself says what there is to say
-                candidate.fit(X[~held], groups=codes[~held], factors=factors)
+                candidate.fit(rows, groups=codes[~held], factors=factors)
             scores[method] = float(candidate.score(X[held]))
         chosen = "prior" if scores["prior"] > scores["rotation"] else "rotation"
         return chosen, {"held_out_groups": int(len(np.unique(codes[held]))), "held_out_elbo": scores}

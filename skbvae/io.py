@@ -57,6 +57,7 @@ from ._device import resolve_device
 from ._history import history_frame
 from ._named_factors import FACTOR_ARRAYS
 from ._signal_info import signal_info
+from ._time_warp import rate_warp_of
 from ._training import build_net
 from ._transformer import BetaVAETransformer
 
@@ -173,13 +174,15 @@ def _model_bytes(estimator):
                              if hasattr(estimator, "feature_names_in_") else None),
         "net": {"n_features": int(estimator.n_features_in_), "batch_size": int(net.batch_size),
                 "max_epochs": int(net.max_epochs), "capacity_steps": int(net.criterion_.capacity_steps),
-                "shuffle_seed": int(net.shuffle_seed), "optimizer_steps": int(net.optimizer_steps_)},
+                "shuffle_seed": int(net.shuffle_seed), "optimizer_steps": int(net.optimizer_steps_),
+                "rate_warp": rate_warp_of(module)},
         "history": list(net.history),
         "signal_info": getattr(estimator, "signal_info_", None),
         "group_method": getattr(estimator, "group_method_", None),
         "group_selection": getattr(estimator, "group_selection_", None),
         "named_factors": {"names": list(getattr(estimator, "factor_names_", None) or []),
-                          "units": dict(getattr(estimator, "factor_units_", None) or {})},
+                          "units": dict(getattr(estimator, "factor_units_", None) or {}),
+                          "rate_factor": getattr(estimator, "rate_factor_", None)},
     }
     weights = {name: tensor.detach().cpu().contiguous() for name, tensor in module.state_dict().items()}
     buffer = _bytes_io.BytesIO()
@@ -451,9 +454,10 @@ def _load_model(path, members, device):
     # The network is rebuilt from the estimator's parameters; what fit derived
     # from the number of training rows (batch size, epochs, capacity ramp) is
     # then restored, so build_net only needs a row count it accepts.
+    warp = _rate_warp(path, net_meta.get("rate_warp"), arrays)  # files of earlier releases have none
     net = build_net(estimator, n_features=n_features, n_samples=2 * net_meta["batch_size"] + 2,
                     hidden=estimator._check_hidden_layer_sizes(), device=resolve_device(estimator.device),
-                    seed=net_meta["shuffle_seed"])
+                    seed=net_meta["shuffle_seed"], rate_warp=warp)
     net.set_params(batch_size=net_meta["batch_size"], max_epochs=net_meta["max_epochs"],
                    criterion__capacity_steps=net_meta["capacity_steps"])
     net.initialize()
@@ -487,6 +491,16 @@ def _load_model(path, members, device):
     return estimator
 
 
+def _rate_warp(path, spec, arrays):
+    """The :class:`~skbvae._time_warp.RateWarp` arguments a file's network was built with, or None."""
+    if spec is None:
+        return None
+    keys = {"latent", "rate_center", "rate_scale", "fs", "event_index", "period", "affine"}
+    if not (isinstance(spec, dict) and set(spec) == keys and "center_" in arrays and "scale_" in arrays):
+        raise ValueError(f"{path}: {_META}'s rate_warp is not a rate warp's arguments (keys {sorted(keys)}).")
+    return {**spec, "center": arrays["center_"], "scale": arrays["scale_"]}
+
+
 def _set_named_factors(path, estimator, named):
     """``factor_names_`` and ``factor_units_`` from the JSON (files of earlier releases have none)."""
     names, units = named.get("names"), named.get("units")
@@ -494,6 +508,10 @@ def _set_named_factors(path, estimator, named):
             and all(isinstance(k, str) and isinstance(v, str) for k, v in units.items())):
         raise ValueError(f"{path}: {_META}'s named_factors is not a list of names and a dict of units.")
     estimator.factor_names_, estimator.factor_units_ = names, units
+    rate_factor = named.get("rate_factor")
+    if rate_factor is not None and rate_factor not in names:
+        raise ValueError(f"{path}: {_META}'s rate_factor {rate_factor!r} is not one of the named factors {names}.")
+    estimator.rate_factor_ = rate_factor
     for name in FACTOR_ARRAYS:
         if not hasattr(estimator, name):
             setattr(estimator, name, None)

@@ -26,6 +26,7 @@ ESTIMATORS = [
     BetaVAETransformer(**_TINY, likelihood="student_t", decoder_variance="fixed"),
     BetaVAETransformer(**_TINY, n_jobs=2),  # torch threads during fit and inference
     BetaVAETransformer(**_TINY, factor_weight=0.0),  # the named-factor terms off (fit(X, factors=F) unused here)
+    BetaVAETransformer(**_TINY, rate_factor="heart_rate"),  # warns that there are no factors, fits unwarped
     BetaVAETransformer(**_TINY, n_channels=3),
     BetaVAETransformer(**{**_TINY, "hidden_layer_sizes": (4,)}, n_channels=3, architecture="conv1d"),
 ]
