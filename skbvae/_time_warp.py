@@ -40,8 +40,6 @@ STRETCH_START = 0.35
 STRETCH_END = 0.2
 #: Rates outside this range (events per minute) are clipped before the warp.
 RATE_RANGE = (20.0, 300.0)
-#: The factor ``rate_factor="auto"`` warps by, when it is named and the rows' timing is known.
-AUTO_RATE_FACTOR = "heart_rate"
 
 
 def warp_positions(rate, n_samples, fs, event_index, period):
@@ -164,6 +162,10 @@ class RateWarp(nn.Module):
         False for Bernoulli logits, which are warped as they are.
     """
 
+    #: The arguments that are plain numbers: what a model file keeps to rebuild the warp
+    #: (``center`` and ``scale`` are the estimator's ``center_`` and ``scale_``).
+    ARGUMENTS = ("latent", "rate_center", "rate_scale", "fs", "event_index", "period", "affine")
+
     def __init__(self, n_features, n_channels, latent, rate_center, rate_scale, fs, event_index, period,
                  center, scale, affine=True):
         super().__init__()
@@ -197,7 +199,7 @@ def resolve_rate_factor(rate_factor, factor_names, info, n_samples, warn=warn_us
 
     Parameters
     ----------
-    rate_factor : str, "auto" or None
+    rate_factor : str or None
         The estimator's parameter.
     factor_names : list of str
         The fit's named factors (empty without factors).
@@ -212,34 +214,25 @@ def resolve_rate_factor(rate_factor, factor_names, info, n_samples, warn=warn_us
     """
     if rate_factor is None:
         return None
-    timed = info is not None and info.get("start") is not None
-    if rate_factor == "auto":
-        return AUTO_RATE_FACTOR if AUTO_RATE_FACTOR in factor_names and timed and _event_inside(info, n_samples) \
-            else None
     if not factor_names:
         warn(f"rate_factor={rate_factor!r} warps the decoder by a named factor; this fit has no factors "
              "(fit(X, factors=F)), so it trains without the warp.", UserWarning)
         return None
     if rate_factor not in factor_names:
         raise ValueError(f"rate_factor={rate_factor!r} is not one of the factors' columns {factor_names}; name "
-                         "the column that holds the rate in events per minute, or use 'auto' or None.")
-    if not timed:
+                         "the column that holds the rate in events per minute, or use None.")
+    if info is None or info.get("start") is None:
         raise ValueError(f"rate_factor={rate_factor!r} needs the rows' timing to place the next event: pass X as "
                          "a DataFrame whose attrs['signal'] holds {'fs': Hz, 'start': seconds of the first "
                          "sample from the event} (load_wfdb_heartbeats(..., as_frame=True) sets it).")
-    if not _event_inside(info, n_samples):
+    if not 0 <= -info["start"] * info["fs"] < n_samples - 1:
         raise ValueError(f"rate_factor={rate_factor!r}: the event (start={info['start']} s at fs={info['fs']} Hz) "
                          f"is not inside the {n_samples}-sample window, so there is no next event to move.")
     return rate_factor
 
 
-def _event_inside(info, n_samples):
-    index = -info["start"] * info["fs"]
-    return 0 <= index < n_samples - 1
-
-
-def rate_warp_spec(name, factor_names, factor_center, factor_scale, info, period=None):
-    """The :class:`RateWarp` arguments that do not depend on the network (None without a rate factor)."""
+def rate_warp_spec(name, factor_names, factor_center, factor_scale, info, affine):
+    """The :class:`RateWarp` arguments of :attr:`RateWarp.ARGUMENTS` for a new fit (None without a rate factor)."""
     if name is None:
         return None
     k = factor_names.index(name)
@@ -247,14 +240,10 @@ def rate_warp_spec(name, factor_names, factor_center, factor_scale, info, period
     if not (math.isfinite(center) and center > 0):
         raise ValueError(f"rate_factor={name!r}: its median is {center:g}; a rate in events per minute is positive.")
     return {"latent": k, "rate_center": center, "rate_scale": scale, "fs": float(info["fs"]),
-            "event_index": -float(info["start"]) * float(info["fs"]),
-            "period": 60.0 / center if period is None else float(period)}
+            "event_index": -float(info["start"]) * float(info["fs"]), "period": 60.0 / center, "affine": affine}
 
 
 def rate_warp_of(module):
-    """The float arguments of ``module``'s :class:`RateWarp` (None without one), to rebuild it."""
+    """The :attr:`RateWarp.ARGUMENTS` of ``module``'s warp (None without one), to rebuild it."""
     warp = getattr(getattr(module, "_orig_mod", module), "rate_warp", None)
-    if warp is None:
-        return None
-    return {"latent": warp.latent, "rate_center": warp.rate_center, "rate_scale": warp.rate_scale, "fs": warp.fs,
-            "event_index": warp.event_index, "period": warp.period, "affine": warp.affine}
+    return None if warp is None else {name: getattr(warp, name) for name in RateWarp.ARGUMENTS}

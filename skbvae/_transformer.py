@@ -662,9 +662,8 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
             rate_name, warp = self.rate_factor_, rate_warp_of(self.net_.module_)
         else:
             rate_name = resolve_rate_factor(self.rate_factor, self.factor_names_, info, n_features // self.n_channels)
-            warp = None if rate_name is None else {
-                **rate_warp_spec(rate_name, self.factor_names_, self.factor_center_, self.factor_scale_, info),
-                "affine": likelihood != "bernoulli"}
+            warp = rate_warp_spec(rate_name, self.factor_names_, self.factor_center_, self.factor_scale_, info,
+                                  affine=likelihood != "bernoulli")
         if warp is not None:
             warp = {**warp, "center": center, "scale": scale}
         if group_method == "prior" and _groups.selecting() and not continuing and len(sizes) >= 4:

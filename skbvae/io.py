@@ -57,7 +57,7 @@ from ._device import resolve_device
 from ._history import history_frame
 from ._named_factors import FACTOR_ARRAYS
 from ._signal_info import signal_info
-from ._time_warp import rate_warp_of
+from ._time_warp import RateWarp, rate_warp_of
 from ._training import build_net
 from ._transformer import BetaVAETransformer
 
@@ -495,7 +495,7 @@ def _rate_warp(path, spec, arrays):
     """The :class:`~skbvae._time_warp.RateWarp` arguments a file's network was built with, or None."""
     if spec is None:
         return None
-    keys = {"latent", "rate_center", "rate_scale", "fs", "event_index", "period", "affine"}
+    keys = set(RateWarp.ARGUMENTS)
     if not (isinstance(spec, dict) and set(spec) == keys and "center_" in arrays and "scale_" in arrays):
         raise ValueError(f"{path}: {_META}'s rate_warp is not a rate warp's arguments (keys {sorted(keys)}).")
     return {**spec, "center": arrays["center_"], "scale": arrays["scale_"]}
