@@ -180,17 +180,23 @@ class RateWarp(nn.Module):
         n = len(z)
         length = loc.shape[1] // self.n_channels
         rate = self.rate_center + self.rate_scale * z[:, self.latent].float()
-        positions = warp_positions(rate, length, self.fs, self.event_index, self.period).to(loc.dtype)
-        center, scale = (self.center.to(loc.dtype), self.scale.to(loc.dtype)) if self.affine else (0.0, 1.0)
+        # In float32 at least: bfloat16 keeps 8 bits, whole samples only at positions of 128-255,
+        # which would drop the interpolation between them.
+        dtype = loc.dtype
+        work = torch.promote_types(dtype, torch.float32)
+        positions = warp_positions(rate, length, self.fs, self.event_index, self.period).to(work)
+        loc = loc.to(work)
+        variance = variance if variance is None else variance.to(work)
+        center, scale = (self.center.to(work), self.scale.to(work)) if self.affine else (0.0, 1.0)
         parts = [center + scale * loc]
         per_row = variance is not None and variance.dim() == 2
         if per_row:  # a variance per row and feature moves with the signal; a shared one stays
             parts.append(variance * scale ** 2)
         stacked = torch.stack(parts, dim=1).reshape(n, len(parts) * self.n_channels, length)
         warped = resample(stacked, positions).reshape(n, len(parts), -1)
-        loc = (warped[:, 0] - center) / scale
+        loc = ((warped[:, 0] - center) / scale).to(dtype)
         if per_row:
-            variance = warped[:, 1] / scale ** 2
+            variance = (warped[:, 1] / scale ** 2).to(dtype)
         return loc, variance
 
 
