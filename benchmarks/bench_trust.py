@@ -14,9 +14,13 @@
   neighbouring normal beats of a steady rhythm (RR within 10 % of the previous), lead MLII
   alone, trusted, and both leads delineated at once (``measure_beat_features`` of the two
   columns: each boundary the leads' median, NaN where they disagree); and the same jumps on
-  MLII between neighbouring bundle branch block beats of one kind (L or R), wide complexes.
+  MLII between neighbouring bundle branch block beats of one kind (L or R), wide complexes;
+- ``agreement``: what "the leads agree on QRS within 20 ms" can reach: on LUDB, how often the
+  cardiologists' own QRS durations of lead II and of another lead agree within 20 ms (they
+  annotate each lead on its own), beside the same for skbvae's single-lead durations at the
+  same beats.
 
-    python benchmarks/bench_trust.py [--datasets ludb ds1]
+    python benchmarks/bench_trust.py [--datasets ludb ds1 agreement]
 """
 
 import argparse
@@ -120,10 +124,37 @@ def ds1(folder):
     return pd.DataFrame(rows)
 
 
+def lead_agreement(folder, others=("v1", "v5", "i", "avf")):
+    """Lead II's QRS duration against another lead's, the cardiologists' and skbvae's, on the same beats."""
+    rows = []
+    for record in range(1, 201):
+        base = reference(folder, record, "ii")
+        peaks = base.r.to_numpy()
+        signals = {lead: wfdb.rdrecord(str(folder / str(record)), channel_names=[lead]).p_signal[:, 0]
+                   for lead in ("ii", *others)}
+        ours_ii = measure_beat_features(signals["ii"], 500, peaks)["qrs_duration"].to_numpy()
+        for lead in others:
+            other = reference(folder, record, lead)
+            nearest = np.abs(other.r.to_numpy()[None] - peaks[:, None]).argmin(axis=1)
+            same = np.abs(other.r.to_numpy()[nearest] - peaks) < 50  # the same beat (100 ms)
+            theirs = ((base.qrs_off - base.qrs_on).to_numpy() - (other.qrs_off - other.qrs_on).to_numpy()[nearest]) / 500
+            ours = ours_ii - measure_beat_features(signals[lead], 500, peaks)["qrs_duration"].to_numpy()
+            rows.append(pd.DataFrame({"lead": lead, "record": record, "cardiologists": np.where(same, theirs, np.nan),
+                                      "skbvae": np.where(same, ours, np.nan)}))
+    table = pd.concat(rows, ignore_index=True).dropna()
+    offset = table.groupby(["lead", "record"])["cardiologists"].transform("median")
+    table["cardiologists, record offset out"] = table["cardiologists"] - offset
+    agree = table.drop(columns="record").groupby("lead").agg(lambda d: (d.abs() <= 0.020).mean())
+    return agree.assign(beats=table.groupby("lead").size())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", nargs="*", default=["ludb", "ds1"])
+    parser.add_argument("--datasets", nargs="*", default=["ludb", "ds1", "agreement"])
     args = parser.parse_args()
+    if "agreement" in args.datasets:
+        print("LUDB: share of beats whose lead-II QRS duration is within 20 ms of another lead's")
+        print(lead_agreement(SHARED / "ludb").to_markdown(floatfmt=".3f"))
     if "ludb" in args.datasets:
         print(ludb(SHARED / "ludb").to_markdown(index=False, floatfmt=".3g"))
     if "ds1" in args.datasets:
