@@ -238,3 +238,20 @@ def test_a_pacing_spike_does_not_pull_the_qrs_onset_before_it(despike, monkeypat
         assert moved_ms <= 8
     else:  # the mechanism is what holds it: without it the onset moves to the spike (the test can fail)
         assert moved_ms >= 16
+
+
+def test_beat_windows_find_the_next_r_of_a_downward_qrs_and_none_where_the_window_ends_first():
+    from skbvae.datasets import make_heartbeats
+    from skbvae.ecg import measure_beat_windows
+
+    X, factors = make_heartbeats(40, random_state=0)
+    upright = measure_beat_windows(X, fs=125, start=-0.25)["heart_rate"]
+    # A lead whose QRS points down (MIT-BIH 108's MLII, aVR): the same rate. Taking the highest
+    # sample after the T wave's peak, as for an upright QRS, measured a P or T wave there (120-190 bpm).
+    inverted = measure_beat_windows(-X, fs=125, start=-0.25)["heart_rate"]
+    assert upright.notna().mean() > 0.9
+    np.testing.assert_allclose(inverted, upright, atol=0.5)
+    # A window cut before the next R has no rate, upright or inverted.
+    short = X[:, : 31 + int(0.4 * 125)]
+    assert measure_beat_windows(short, fs=125, start=-0.25)["heart_rate"].isna().all()
+    assert measure_beat_windows(-short, fs=125, start=-0.25)["heart_rate"].isna().all()

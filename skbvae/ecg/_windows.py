@@ -77,10 +77,13 @@ def _measure_one(window, fs, r):
     peaks = [r]
     after = r + int(round(_NEXT_R_AFTER_S * fs))
     if after < len(window) - 1:
+        # The next R has the window's R's polarity: a lead whose QRS points down (MIT-BIH 108's MLII,
+        # aVR) has its next R at the lowest sample, and the highest one there is a P or T wave.
         level = np.median(window)
-        candidate = after + int(np.argmax(window[after:]))
+        upright = window - level if window[r] >= level else level - window
+        candidate = after + int(np.argmax(upright[after:]))
         at_edge = candidate >= len(window) - 1
-        if not at_edge and window[candidate] - level >= _NEXT_R_SHARE * (window[r] - level):
+        if not at_edge and upright[candidate] >= _NEXT_R_SHARE * upright[r]:
             peaks.append(candidate)
     measured = measure_beat_features(window, fs, np.array(peaks))
     return measured.iloc[0].to_dict()
