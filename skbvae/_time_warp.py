@@ -21,8 +21,18 @@ Everything before the event keeps its place.
 The warp acts on the decoder's output in the signal's units (the estimator
 scales each feature; the warp undoes that, resamples by linear
 interpolation, and scales again), so it is one differentiable resampling of
-the decoded mean and variance. It changes nothing else: the encoder, the
-loss and the other latents are as without it.
+the decoded mean and variance.
+
+The encoder reads the rate latent's mean from where the next event is
+(:meth:`RateWarp.located`): a learned filter's energy after the event, its
+soft arg-max taken for the next event. The filter is the same at every
+position, so it finds a new patient's next R where it is. The MLP encoder
+read the rate by where its weights had learned to look: on new MIT-BIH
+patients it missed by a median 12.6 bpm, and a next R drawn sharply where
+the code wrongly put it cost the held-out ELBO more than the warp gained
+(DS1 fold 0: -11.9 nats per beat against 22.1 without the warp; located,
+5.7 bpm and 28.4 nats). The other latents, the loss and the rest of the
+encoder are as without the warp.
 """
 
 import math
@@ -40,6 +50,8 @@ STRETCH_START = 0.35
 STRETCH_END = 0.2
 #: Rates outside this range (events per minute) are clipped before the warp.
 RATE_RANGE = (20.0, 300.0)
+#: The rate locator: filters and their length (samples), and the soft arg-max's first temperature.
+LOCATOR_FILTERS, LOCATOR_KERNEL, LOCATOR_TEMPERATURE = 4, 9, 0.05
 
 
 def warp_positions(rate, n_samples, fs, event_index, period):
@@ -138,7 +150,7 @@ def resample(values, positions):
 
 
 class RateWarp(nn.Module):
-    """The decoder output's rate warp (module docstring), one per fitted network.
+    """The decoder output's rate warp and the rate latent's locator (module docstring), one per network.
 
     Parameters
     ----------
@@ -174,6 +186,36 @@ class RateWarp(nn.Module):
         self.fs, self.event_index, self.period = float(fs), float(event_index), float(period)
         self.register_buffer("center", torch.as_tensor(center, dtype=torch.float32).reshape(n_features).clone())
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32).reshape(n_features).clone())
+        # The rate latent's mean comes from where the next event is (located); the next event is
+        # looked for from the shortest interval on (60 / the highest rate).
+        self.locator = nn.Conv1d(self.n_channels, LOCATOR_FILTERS, LOCATOR_KERNEL, padding=LOCATOR_KERNEL // 2)
+        self.log_temperature = nn.Parameter(torch.tensor(math.log(LOCATOR_TEMPERATURE)))
+        self.search_from = int(math.ceil(self.event_index + self.fs * 60.0 / RATE_RANGE[1]))
+
+    def located(self, x):
+        """The rate latent's mean (standardised) from where the next event is in the input rows ``x``.
+
+        A soft arg-max over the window after the event of a learned filter's energy: the same
+        filter at every position, so a new patient's next R is found where it is, whatever the
+        patient's morphology (an MLP encoder reads the rate by where its weights were trained to
+        look, and on new MIT-BIH patients missed it by a median 12.6 bpm).
+        """
+        # In float32 at least, autocast or not: a position of 56-186 in bfloat16 is a whole sample.
+        work = torch.promote_types(x.dtype, torch.float32)
+        with torch.autocast(x.device.type, enabled=False):
+            x = x.to(work)
+            signal = self.center.to(work) + self.scale.to(work) * x if self.affine else x
+            signal = signal.reshape(len(x), self.n_channels, -1)
+            signal = signal - signal.median(dim=2, keepdim=True).values
+            filtered = nn.functional.conv1d(signal, self.locator.weight.to(work), self.locator.bias.to(work),
+                                            padding=self.locator.padding)
+            energy = filtered.square().sum(dim=1)[:, self.search_from:]
+            energy = energy / energy.amax(dim=1, keepdim=True).clamp(min=1e-12)
+            weights = torch.softmax(energy / self.log_temperature.exp().to(work), dim=1)
+            index = torch.arange(self.search_from, self.search_from + energy.shape[1], device=x.device, dtype=work)
+            position = (weights * index).sum(dim=1)
+            rate = 60.0 * self.fs / (position - self.event_index)
+            return (rate - self.rate_center) / self.rate_scale
 
     def forward(self, z, loc, variance):
         """The warped ``(loc, variance)`` of :meth:`BetaVAEModule.decode` for codes ``z``."""
@@ -231,9 +273,16 @@ def resolve_rate_factor(rate_factor, factor_names, info, n_samples, warn=warn_us
         raise ValueError(f"rate_factor={rate_factor!r} needs the rows' timing to place the next event: pass X as "
                          "a DataFrame whose attrs['signal'] holds {'fs': Hz, 'start': seconds of the first "
                          "sample from the event} (load_wfdb_heartbeats(..., as_frame=True) sets it).")
-    if not 0 <= -info["start"] * info["fs"] < n_samples - 1:
+    event = -info["start"] * info["fs"]
+    if not 0 <= event < n_samples - 1:
         raise ValueError(f"rate_factor={rate_factor!r}: the event (start={info['start']} s at fs={info['fs']} Hz) "
                          f"is not inside the {n_samples}-sample window, so there is no next event to move.")
+    shortest = 60.0 / RATE_RANGE[1]
+    if event + info["fs"] * shortest >= n_samples - LOCATOR_KERNEL:
+        raise ValueError(f"rate_factor={rate_factor!r}: the window ends {(n_samples - 1 - event) / info['fs']:.2f} s "
+                         f"after the event, before any next event ({shortest:g} s at {RATE_RANGE[1]:g} per minute) "
+                         "could show; the rate warp needs windows that hold the next event (the loader's default "
+                         "window runs to 1.25 s after R).")
     return rate_factor
 
 

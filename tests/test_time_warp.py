@@ -145,6 +145,7 @@ def test_the_warp_works_with_channels_groups_and_a_gaussian_decoder(data):
     (dict(rate_factor="pulse"), "rate_factor='pulse' is not one of the factors' columns"),
     (dict(timing=None), "needs the rows' timing"),
     (dict(timing={"fs": FS, "start": 2.0}), "is not inside the 187-sample window"),
+    (dict(timing={"fs": FS, "start": -1.3}), "the window ends 0.19 s after the event, before any next event"),
 ])
 def test_a_rate_factor_that_cannot_warp_is_named(data, change, match):
     X, factors = data
@@ -162,3 +163,35 @@ def test_a_rate_factor_without_factors_warns_and_fits_unwarped(data):
     with pytest.warns(UserWarning, match="this fit has no factors"):
         vae.fit(_timed(X[:100]))
     assert vae.rate_factor_ is None and vae.net_.module_.rate_warp is None
+
+
+def test_the_rate_is_read_from_where_the_next_event_is_whatever_the_beat_looks_like(data, warped):
+    # The rate latent's mean is a soft arg-max over the window after R of a learned filter's energy:
+    # the same filter at every position, and an energy that does not care for polarity. Beats turned
+    # upside down, which no MLP saw, are read at their rate: on held-out beats the inverted read-out
+    # follows the upright one within a few bpm.
+    X, factors = data
+    held_out = X[1000:1200]
+    upright = warped.predict_factors(held_out)["heart_rate"].to_numpy()
+    inverted = warped.predict_factors(-held_out)["heart_rate"].to_numpy()
+    measured = factors["heart_rate"].iloc[1000:1200].to_numpy()
+    assert np.median(np.abs(upright - measured)) < 3.0
+    assert np.median(np.abs(inverted - upright)) < 3.0
+
+
+def test_the_locator_finds_a_spike_by_its_position():
+    n = 187
+    warp = RateWarp(n, 1, latent=0, rate_center=75.0, rate_scale=10.0, fs=FS, event_index=31.0, period=0.8,
+                    center=torch.zeros(n), scale=torch.ones(n))
+    with torch.no_grad():  # an identity filter and a cold soft arg-max: the largest sample after R
+        warp.locator.weight.zero_()
+        warp.locator.weight[0, 0, 4] = 1.0
+        warp.locator.bias.zero_()
+        warp.log_temperature.fill_(np.log(1e-3))
+    x = torch.zeros(3, n)
+    x[:, 31] = 1.0
+    for row, rate in enumerate((60.0, 90.0, 150.0)):
+        x[row, 31 + round(FS * 60 / rate)] = -0.8  # the next R, pointing down
+    rates = 75.0 + 10.0 * warp.located(x).detach()
+    expected = [60 * FS / round(FS * 60 / rate) for rate in (60.0, 90.0, 150.0)]
+    assert np.allclose(rates.numpy(), expected, atol=0.1)
