@@ -188,7 +188,8 @@ class RateWarp(nn.Module):
         self.register_buffer("scale", torch.as_tensor(scale, dtype=torch.float32).reshape(n_features).clone())
         # The rate latent's mean comes from where the next event is (located); the next event is
         # looked for from the shortest interval on (60 / the highest rate).
-        self.locator = nn.Conv1d(self.n_channels, LOCATOR_FILTERS, LOCATOR_KERNEL, padding=LOCATOR_KERNEL // 2)
+        bound = 1.0 / math.sqrt(self.n_channels * LOCATOR_KERNEL)  # as a convolution's default initialisation
+        self.locator = nn.Parameter(torch.empty(LOCATOR_FILTERS, self.n_channels, LOCATOR_KERNEL).uniform_(-bound, bound))
         self.log_temperature = nn.Parameter(torch.tensor(math.log(LOCATOR_TEMPERATURE)))
         self.search_from = int(math.ceil(self.event_index + self.fs * 60.0 / RATE_RANGE[1]))
 
@@ -203,13 +204,21 @@ class RateWarp(nn.Module):
         # In float32 at least, autocast or not: a position of 56-186 in bfloat16 is a whole sample.
         work = torch.promote_types(x.dtype, torch.float32)
         with torch.autocast(x.device.type, enabled=False):
-            x = x.to(work)
-            signal = self.center.to(work) + self.scale.to(work) * x if self.affine else x
-            signal = signal.reshape(len(x), self.n_channels, -1)
-            signal = signal - signal.median(dim=2, keepdim=True).values
-            filtered = nn.functional.conv1d(signal, self.locator.weight.to(work), self.locator.bias.to(work),
-                                            padding=self.locator.padding)
-            energy = filtered.square().sum(dim=1)[:, self.search_from:]
+            # The searched samples and their neighbours, in the signal's units.
+            half = LOCATOR_KERNEL // 2
+            searched = slice(self.search_from - half, None)
+            signal = x.to(work).reshape(len(x), self.n_channels, -1)[:, :, searched]
+            if self.affine:
+                center, scale = (v.to(work).reshape(self.n_channels, -1)[:, searched] for v in (self.center, self.scale))
+                signal = torch.addcmul(center, scale, signal)
+            signal = nn.functional.pad(signal, (0, half), mode="replicate")
+            # The filter as one matrix product over each searched sample's neighbourhood (a 1-channel
+            # convolution's backward took 5x the whole warp); zero-mean, so a baseline offset is no energy.
+            windows = signal.unfold(2, LOCATOR_KERNEL, 1)  # (n, channels, searched, kernel)
+            windows = windows.permute(0, 2, 1, 3).reshape(len(x), windows.shape[2], -1)
+            kernel = self.locator.to(work)
+            kernel = (kernel - kernel.mean(dim=2, keepdim=True)).reshape(LOCATOR_FILTERS, -1)
+            energy = (windows @ kernel.T).square().sum(dim=2)
             energy = energy / energy.amax(dim=1, keepdim=True).clamp(min=1e-12)
             weights = torch.softmax(energy / self.log_temperature.exp().to(work), dim=1)
             index = torch.arange(self.search_from, self.search_from + energy.shape[1], device=x.device, dtype=work)

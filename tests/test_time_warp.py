@@ -92,15 +92,16 @@ def test_the_warp_interpolates_in_float32_under_bfloat16():
 
 
 def test_a_heart_rate_edit_moves_the_next_r_with_the_warp_and_not_without(data, warped):
-    # Measured on 2 cores (150 epochs, 1,000 beats, seeds 0-2): the decoded next R found in 42-56 % of the
-    # held-out windows (tall enough for measure_beat_windows), measured edits of +-1 SD 0.99-1.01 of the
-    # change asked, open loop 0.53-0.91; without the warp the next R is a blur found in none.
+    # Measured on 2 cores (150 epochs, 1,000 beats, seeds 0-2): the decoded next R found in 91-95 % of the
+    # held-out windows (tall enough for measure_beat_windows; 42-56 % before the rate was located),
+    # measured edits of +-1 SD 1.00 of the change asked, open loop 0.47-1.12; without the warp the next
+    # R is a blur found in none.
     X, factors = data
     beats = X[1000:1100]
     sd = float(factors["heart_rate"].std())
     assert warped.rate_factor_ == "heart_rate"
     decoded = _measured_rate(warped.inverse_transform(warped.transform(beats)))["heart_rate"]
-    assert decoded.notna().mean() > 0.25
+    assert decoded.notna().mean() > 0.7
     plain = BetaVAETransformer(**{**warped.get_params(), "rate_factor": None}).fit(X[:1000],
                                                                                    factors=factors.iloc[:1000])
     assert plain.rate_factor_ is None
@@ -169,13 +170,14 @@ def test_the_rate_is_read_from_where_the_next_event_is_whatever_the_beat_looks_l
     # The rate latent's mean is a soft arg-max over the window after R of a learned filter's energy:
     # the same filter at every position, and an energy that does not care for polarity. Beats turned
     # upside down, which no MLP saw, are read at their rate: on held-out beats the inverted read-out
-    # follows the upright one within a few bpm.
+    # follows the upright one within a few bpm (seeds 0-2: 0.96-1.74 bpm in the median; the upright
+    # read-out is 0.07-0.13 bpm from the measured rate; without the locator the inverted read was 31 bpm off).
     X, factors = data
     held_out = X[1000:1200]
     upright = warped.predict_factors(held_out)["heart_rate"].to_numpy()
     inverted = warped.predict_factors(-held_out)["heart_rate"].to_numpy()
     measured = factors["heart_rate"].iloc[1000:1200].to_numpy()
-    assert np.median(np.abs(upright - measured)) < 3.0
+    assert np.median(np.abs(upright - measured)) < 1.0
     assert np.median(np.abs(inverted - upright)) < 3.0
 
 
@@ -184,9 +186,8 @@ def test_the_locator_finds_a_spike_by_its_position():
     warp = RateWarp(n, 1, latent=0, rate_center=75.0, rate_scale=10.0, fs=FS, event_index=31.0, period=0.8,
                     center=torch.zeros(n), scale=torch.ones(n))
     with torch.no_grad():  # an identity filter and a cold soft arg-max: the largest sample after R
-        warp.locator.weight.zero_()
-        warp.locator.weight[0, 0, 4] = 1.0
-        warp.locator.bias.zero_()
+        warp.locator.zero_()
+        warp.locator[0, 0, 4] = 1.0
         warp.log_temperature.fill_(np.log(1e-3))
     x = torch.zeros(3, n)
     x[:, 31] = 1.0
