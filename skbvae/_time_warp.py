@@ -189,7 +189,8 @@ class RateWarp(nn.Module):
         # The rate latent's mean comes from where the next event is (located); the next event is
         # looked for from the shortest interval on (60 / the highest rate).
         bound = 1.0 / math.sqrt(self.n_channels * LOCATOR_KERNEL)  # as a convolution's default initialisation
-        self.locator = nn.Parameter(torch.empty(LOCATOR_FILTERS, self.n_channels, LOCATOR_KERNEL).uniform_(-bound, bound))
+        weights = torch.empty(LOCATOR_FILTERS, self.n_channels, LOCATOR_KERNEL).uniform_(-bound, bound)
+        self.locator = nn.Parameter(weights)
         self.log_temperature = nn.Parameter(torch.tensor(math.log(LOCATOR_TEMPERATURE)))
         self.search_from = int(math.ceil(self.event_index + self.fs * 60.0 / RATE_RANGE[1]))
 
@@ -209,7 +210,8 @@ class RateWarp(nn.Module):
             searched = slice(self.search_from - half, None)
             signal = x.to(work).reshape(len(x), self.n_channels, -1)[:, :, searched]
             if self.affine:
-                center, scale = (v.to(work).reshape(self.n_channels, -1)[:, searched] for v in (self.center, self.scale))
+                center, scale = (v.to(work).reshape(self.n_channels, -1)[:, searched]
+                                 for v in (self.center, self.scale))
                 signal = torch.addcmul(center, scale, signal)
             signal = nn.functional.pad(signal, (0, half), mode="replicate")
             # The filter as one matrix product over each searched sample's neighbourhood (a 1-channel
