@@ -701,7 +701,8 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         self.latent_mean_ = mu.mean(axis=0).astype(np.float64)
         self._fit_rotation(mu, X_scaled, seed, codes)
         if named is not None:  # a warm fit without factors keeps the calibration it had
-            self._set_factor_calibration(self._codes(torch.as_tensor(mu)).numpy(), named[0])
+            self._set_factor_calibration(self._codes(torch.as_tensor(mu)).numpy(), named[0],
+                                         rate_warp_of(self.net_.module_))
 
     def _choose_group_method(self, X, codes, named, seed, info=None):
         """"prior" or "rotation", whichever gives the higher β = 1 ELBO on held-out groups.

@@ -102,6 +102,10 @@ def test_a_heart_rate_edit_moves_the_next_r_with_the_warp_and_not_without(data, 
     assert warped.rate_factor_ == "heart_rate"
     decoded = _measured_rate(warped.inverse_transform(warped.transform(beats)))["heart_rate"]
     assert decoded.notna().mean() > 0.7
+    # The rate's units are the warp's own map, not a line fitted through the read-out (which beats whose
+    # next R the window does not show flatten: 0.37 as steep on MIT-BIH DS1, and edits overshot 2.7x).
+    rate_warp = warped.net_.module_.rate_warp
+    assert (warped.factor_intercept_[0], warped.factor_slope_[0]) == (rate_warp.rate_center, rate_warp.rate_scale)
     plain = BetaVAETransformer(**{**warped.get_params(), "rate_factor": None}).fit(X[:1000],
                                                                                    factors=factors.iloc[:1000])
     assert plain.rate_factor_ is None
@@ -168,17 +172,17 @@ def test_a_rate_factor_without_factors_warns_and_fits_unwarped(data):
 
 def test_the_rate_is_read_from_where_the_next_event_is_whatever_the_beat_looks_like(data, warped):
     # The rate latent's mean is a soft arg-max over the window after R of a learned filter's energy:
-    # the same filter at every position, and an energy that does not care for polarity. Beats turned
-    # upside down, which no MLP saw, are read at their rate: on held-out beats the inverted read-out
-    # follows the upright one within a few bpm (seeds 0-2: 0.96-1.74 bpm in the median; the upright
-    # read-out is 0.07-0.13 bpm from the measured rate; without the locator the inverted read was 31 bpm off).
+    # the same filter at every position, and an energy that does not see polarity. Beats turned upside
+    # down, which no MLP saw, are read at their rate. Seeds 0-2: the inverted read-out equals the upright
+    # one (0.00 bpm), which is 0.79-1.00 bpm from the measured rate in the median; without the locator
+    # the inverted read was 31 bpm off.
     X, factors = data
     held_out = X[1000:1200]
     upright = warped.predict_factors(held_out)["heart_rate"].to_numpy()
     inverted = warped.predict_factors(-held_out)["heart_rate"].to_numpy()
     measured = factors["heart_rate"].iloc[1000:1200].to_numpy()
-    assert np.median(np.abs(upright - measured)) < 1.0
-    assert np.median(np.abs(inverted - upright)) < 3.0
+    assert np.median(np.abs(upright - measured)) < 2.0
+    assert np.median(np.abs(inverted - upright)) < 1.0
 
 
 def test_the_locator_finds_a_spike_by_its_position():
