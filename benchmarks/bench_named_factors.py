@@ -30,7 +30,9 @@ Reported per data set, median over folds × seeds, with the IQR:
   the median measured change over the requested one, and the largest median
   movement of another factor, in its SD; once as the calibration's step gives it
   (open loop) and once with ``edit(measure=...)``, which corrects each beat's step
-  until its decoded beat measures as asked.
+  until its decoded beat measures as asked; medians over the beats where the factor
+  measures, and the share that does (a heart-rate edit that moves the next R past the
+  window's end has no rate to measure).
 
 Data sets: ``synthetic`` (``make_heartbeats``, 3,000 beats to fit and 1,000 held
 out, one split per seed, features measured on the windows), ``ludb`` (200
@@ -142,15 +144,18 @@ def _edits(vae, X_test, sd):
     for name in FACTORS:
         result = {}
         for how in ("open", "measured"):
-            ratios, others = [], []
+            ratios, others, found = [], [], []
             for sign in (1.0, -1.0):
                 if how == "open":
-                    moved = (_measure(vae.edit(beats, **{name: sign * sd[name]})) - plain).median()
+                    changes = _measure(vae.edit(beats, **{name: sign * sd[name]})) - plain
                 else:  # edit measured the returned beats against the same unedited decoded ones
-                    moved = vae.edit(beats, measure=_measure, **{name: sign * sd[name]})[1].median()
+                    changes = vae.edit(beats, measure=_measure, **{name: sign * sd[name]})[1]
+                moved = changes.median()  # over the beats where the factor measures (a next R in the window)
                 ratios.append(moved[name] / (sign * sd[name]))
                 others.append(max(abs(moved[m]) / sd[m] for m in FACTORS if m != name))
+                found.append(changes[name].notna().mean())
             result[how] = (float(np.nanmedian(ratios)), float(np.nanmax(others)))
+            result[f"{how} found"] = float(np.mean(found))
         rows[name] = result
     return rows
 
@@ -194,6 +199,7 @@ def evaluate(name, seed, fold, X_train, F_train, X_test, F_test, groups_train=No
     for f, result in _edits(named, X_test, F_train.std()).items():
         row[f"edit {f}"], row[f"other {f}"] = result["open"]
         row[f"measured edit {f}"], row[f"measured other {f}"] = result["measured"]
+        row[f"measured edit found {f}"] = result["measured found"]
     return row
 
 
@@ -218,6 +224,9 @@ def summarise(results):
                          f"{_median_iqr(rows[f'other {f}'])} | {_median_iqr(rows[f'measured edit {f}'])} | "
                          f"{_median_iqr(rows[f'measured other {f}'])} |")
         lines.append("")
+        if "measured edit found heart_rate" in rows:
+            found = ", ".join(f"{f} {rows[f'measured edit found {f}'].median():.2f}" for f in FACTORS)
+            lines.append(f"- edited beats that measure (edit(measure=), median share): {found}")
         for column in ("free |rho|", "free |rho| within records", "MIG", "MIG FastICA", "ELBO named", "ELBO plain",
                        "ELBO named/plain", "ELBO change", "fit named/plain"):
             lines.append(f"- {column}: {_median_iqr(rows[column])}")
