@@ -88,6 +88,12 @@ def reference(ludb, record, lead):
     return pd.DataFrame(rows)
 
 
+def same_beats(base, other):
+    """Per row of ``base``: the index of ``other``'s nearest annotated R, and whether it is the same beat (100 ms)."""
+    nearest = np.abs(other.r.to_numpy()[None, :] - base.r.to_numpy()[:, None]).argmin(axis=1)
+    return nearest, np.abs(other.r.to_numpy()[nearest] - base.r.to_numpy()) < 50
+
+
 def multi_lead_reference(ludb, record):
     """Lead II's beats with each boundary the median over the leads that annotate that beat."""
     base = reference(ludb, record, "ii")
@@ -96,8 +102,7 @@ def multi_lead_reference(ludb, record):
         other = reference(ludb, record, lead)
         if other.empty:
             continue
-        nearest = np.abs(other.r.to_numpy()[None, :] - base.r.to_numpy()[:, None]).argmin(axis=1)
-        same = np.abs(other.r.to_numpy()[nearest] - base.r.to_numpy()) < 50  # within 100 ms
+        nearest, same = same_beats(base, other)
         for column in BOUNDARY_COLUMNS:
             values = other[column].to_numpy()[nearest].astype(float)
             values[~same] = np.nan

@@ -35,7 +35,7 @@ import wfdb
 from skbvae.ecg import measure_beat_features, measure_trusted_features
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_delineation import reference  # noqa: E402
+from bench_delineation import reference, same_beats  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 INTERVALS = {"QRS": "qrs_duration", "PR": "pr_interval", "QT": "qt_interval"}
@@ -135,8 +135,7 @@ def lead_agreement(folder, others=("v1", "v5", "i", "avf")):
         ours_ii = measure_beat_features(signals["ii"], 500, peaks)["qrs_duration"].to_numpy()
         for lead in others:
             other = reference(folder, record, lead)
-            nearest = np.abs(other.r.to_numpy()[None] - peaks[:, None]).argmin(axis=1)
-            same = np.abs(other.r.to_numpy()[nearest] - peaks) < 50  # the same beat (100 ms)
+            nearest, same = same_beats(base, other)
             theirs = ((base.qrs_off - base.qrs_on).to_numpy() - (other.qrs_off - other.qrs_on).to_numpy()[nearest]) / 500
             ours = ours_ii - measure_beat_features(signals[lead], 500, peaks)["qrs_duration"].to_numpy()
             rows.append(pd.DataFrame({"lead": lead, "record": record, "cardiologists": np.where(same, theirs, np.nan),

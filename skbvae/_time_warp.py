@@ -215,7 +215,8 @@ class RateWarp(nn.Module):
                 signal = torch.addcmul(center, scale, signal)
             signal = nn.functional.pad(signal, (0, half), mode="replicate")
             # The filter as one matrix product over each searched sample's neighbourhood (a 1-channel
-            # convolution's backward took 5x the whole warp); zero-mean, so a baseline offset is no energy.
+            # convolution's backward took several times the whole warp); zero-mean, so a baseline offset
+            # is no energy.
             windows = signal.unfold(2, LOCATOR_KERNEL, 1)  # (n, channels, searched, kernel)
             windows = windows.permute(0, 2, 1, 3).reshape(len(x), windows.shape[2], -1)
             kernel = self.locator.to(work)
