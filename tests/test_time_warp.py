@@ -200,3 +200,39 @@ def test_the_locator_finds_a_spike_by_its_position():
     rates = 75.0 + 10.0 * warp.located(x).detach()
     expected = [60 * FS / round(FS * 60 / rate) for rate in (60.0, 90.0, 150.0)]
     assert np.allclose(rates.numpy(), expected, atol=0.1)
+
+
+def _spike_locator(n):
+    warp = RateWarp(n, 1, latent=0, rate_center=75.0, rate_scale=10.0, fs=FS, event_index=31.0, period=0.8,
+                    center=torch.zeros(n), scale=torch.ones(n))
+    with torch.no_grad():  # an identity filter and a cold soft arg-max
+        warp.locator.zero_()
+        warp.locator[0, 0, 4] = 1.0
+        warp.log_temperature.fill_(np.log(1e-2))
+    return warp
+
+
+def test_the_locator_takes_the_first_of_two_next_events():
+    # At 120 per minute a 1.25 s window holds two next R peaks of the same height; the rate is the first's.
+    n = 187
+    warp = _spike_locator(n)
+    x = torch.zeros(2, n)
+    x[:, 31] = 1.0
+    x[:, 31 + 62] = x[:, 31 + 124] = 1.0
+    x[1, 31 + 124] = 1.1  # the second a little taller
+    rates = (75.0 + 10.0 * warp.located(x).detach()).numpy()
+    assert np.allclose(rates, 60 * FS / 62, atol=0.5)
+    with torch.no_grad():  # without the preference for earlier peaks, the rate falls between or on the second
+        warp.earliness.zero_()
+    rates = (75.0 + 10.0 * warp.located(x).detach()).numpy()
+    assert (rates < 60 * FS / 62 - 20).all()
+
+
+def test_a_warp_saved_without_earliness_loads_with_none():
+    # Files written before the locator preferred earlier peaks have no `earliness`: they load as they were.
+    n = 187
+    state = _spike_locator(n).state_dict()
+    del state["earliness"]
+    warp = _spike_locator(n)
+    warp.load_state_dict(state, strict=True)
+    assert float(warp.earliness) == 0.0
