@@ -220,10 +220,13 @@ class BetaVAEModule(nn.Module):
 
     def encode(self, x):
         """Posterior mean and log-variance, each of shape (n, latent_dim)."""
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
-        if self.rate_warp is not None:
-            k = self.rate_warp.latent
-            mu = torch.cat([mu[:, :k], self.rate_warp.located(x)[:, None].to(mu.dtype), mu[:, k + 1:]], dim=1)
+        if self.rate_warp is None:
+            return self.encoder(x).chunk(2, dim=1)
+        located = self.rate_warp.located(x)
+        seen = self.rate_warp.canonical(x, located) if self.rate_warp.reads_canonical else x
+        mu, logvar = self.encoder(seen).chunk(2, dim=1)
+        k = self.rate_warp.latent
+        mu = torch.cat([mu[:, :k], located[:, None].to(mu.dtype), mu[:, k + 1:]], dim=1)
         return mu, logvar
 
     def decode(self, z):

@@ -295,7 +295,7 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         (:mod:`skbvae._named_factors`). 0 fits as without factors, but keeps
         the names and the calibration. Unused without ``factors``.
 
-    rate_factor : str or None, default=None
+    rate_factor : "auto", str or None, default="auto"
         A named factor that is a rate in events per minute (``"heart_rate"``
         in bpm), whose latent then moves the *next* event in the window as a
         whole: the decoder draws each window in a canonical time in which the
@@ -307,13 +307,17 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         moves nothing (measured 0.00 of the change asked on new LUDB and
         MIT-BIH patients; with it 1.00, ``benchmarks/README.md``). The
         encoder reads this latent from where the next event is in the window
-        (a learned filter's soft arg-max, the same at every position), and
-        its units are the warp's own map. Needs ``fit(X, factors=F)`` with
-        that column and the rows' timing: ``X`` a DataFrame whose
-        ``attrs["signal"]`` holds ``fs`` and ``start``
-        (``load_wfdb_heartbeats(..., as_frame=True)`` sets it), in windows
-        that reach past the event by more than 0.2 s. The cost: the fit takes
-        about 1.9 times as long. None: no warp.
+        (a learned filter's soft arg-max, the same at every position, the
+        earlier of two equal peaks preferred), and its units are the warp's
+        own map. Needs ``fit(X, factors=F)`` with that column and the rows'
+        timing: ``X`` a DataFrame whose ``attrs["signal"]`` holds ``fs`` and
+        ``start`` (``load_wfdb_heartbeats(..., as_frame=True)`` sets it), in
+        windows that reach past the event by more than 0.2 s. The cost: the
+        fit takes about 1.7 times as long as without factors. ``"auto"``:
+        ``"heart_rate"`` when the factors name it, ``X`` has that timing and
+        its windows reach 1 s past R (the loader's default reaches 1.25 s),
+        else no warp (a warning says so when only the timing is missing).
+        None: no warp.
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and reparameterisation noise.
@@ -472,7 +476,7 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         "precision": [StrOptions({"float32", "bfloat16"})],
         "n_jobs": [Interval(Integral, None, -1, closed="right"), Interval(Integral, 1, None, closed="left"), None],
         "factor_weight": [Interval(Real, 0, None, closed="left")],
-        "rate_factor": [str, None],
+        "rate_factor": [str, None],  # "auto" or a factor's name
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -505,7 +509,7 @@ class BetaVAETransformer(NamedFactorsMixin, ClassNamePrefixFeaturesOutMixin, Tra
         precision="float32",
         n_jobs=None,
         factor_weight=DEFAULT_FACTOR_WEIGHT,
-        rate_factor=None,
+        rate_factor="auto",
         random_state=None,
         verbose=0,
     ):

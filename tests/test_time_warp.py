@@ -9,7 +9,7 @@ import torch
 
 from conftest import FAST
 from skbvae import BetaVAETransformer, io
-from skbvae._time_warp import RateWarp, warp_positions
+from skbvae._time_warp import RateWarp, resample, warp_positions
 from skbvae.datasets import make_heartbeats
 from skbvae.ecg import measure_beat_windows
 
@@ -170,6 +170,28 @@ def test_a_rate_factor_without_factors_warns_and_fits_unwarped(data):
     assert vae.rate_factor_ is None and vae.net_.module_.rate_warp is None
 
 
+@pytest.mark.parametrize("case, expected", [
+    ("timed", "heart_rate"),  # the default warps by the package's heart rate when it can
+    ("no heart rate", None),
+    ("short window", None),  # windows for intervals: no next event to move, nothing said
+    ("no timing", None),  # warns
+])
+def test_the_default_rate_factor_warps_by_heart_rate_where_it_can(data, case, expected):
+    X, factors = data
+    rows = X[:100] if case != "short window" else X[:100, :120]  # 0.71 s after R: the next R of fast beats only
+    frame = _timed(rows)
+    names = NAMES if case != "no heart rate" else ["r_amplitude"]
+    vae = BetaVAETransformer(**FAST)
+    assert vae.rate_factor == "auto"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        vae.fit(rows if case == "no timing" else frame, factors=factors[names].iloc[:100])
+    said = [str(w.message) for w in caught if "carries no timing" in str(w.message)]
+    assert vae.rate_factor_ == expected
+    assert (vae.net_.module_.rate_warp is not None) == (expected is not None)
+    assert len(said) == (case == "no timing")
+
+
 def test_the_rate_is_read_from_where_the_next_event_is_whatever_the_beat_looks_like(data, warped):
     # The rate latent's mean is a soft arg-max over the window after R of a learned filter's energy:
     # the same filter at every position, and an energy that does not see polarity. Beats turned upside
@@ -229,10 +251,29 @@ def test_the_locator_takes_the_first_of_two_next_events():
 
 
 def test_a_warp_saved_without_earliness_loads_with_none():
-    # Files written before the locator preferred earlier peaks have no `earliness`: they load as they were.
+    # Files written before the locator preferred earlier peaks have no `earliness` (nor `canonical_input`):
+    # they load as they were.
     n = 187
     state = _spike_locator(n).state_dict()
-    del state["earliness"]
+    del state["earliness"], state["canonical_input"]
     warp = _spike_locator(n)
     warp.load_state_dict(state, strict=True)
-    assert float(warp.earliness) == 0.0
+    assert warp.earliness.item() == 0.0
+    assert not warp.reads_canonical  # nor did their encoders read the rows in canonical time
+
+
+def test_canonical_time_undoes_the_warp():
+    # The encoder reads the rows in canonical time: a window warped to 60, 75 and 95 per minute reads back
+    # with its next event one canonical period (0.8 s) after the event.
+    n = 187
+    warp = _spike_locator(n)
+    canonical = torch.zeros(3, n)
+    canonical[:, 31] = 1.0
+    canonical[:, 131] = torch.linspace(0.5, 1.0, 3)
+    codes = torch.tensor([-1.5, 0.0, 2.0])  # 60, 75, 95 per minute
+    positions = warp_positions(75.0 + 10.0 * codes, n, FS, 31.0, 0.8)
+    (signal,) = resample(positions, canonical)
+    assert (signal[:, 60:].argmax(dim=1) + 60).tolist() == [156, 131, 110]  # 60 / rate s after the event
+    read = warp.canonical(signal, codes)
+    assert (read[:, 60:].argmax(dim=1) + 60).tolist() == [131, 131, 131]
+    assert torch.allclose(read[:2], canonical[:2], atol=1e-5)  # whole samples: exactly back
