@@ -46,7 +46,10 @@ real sets are the loader's (``features=True``), measured on the continuous recor
                                              [--only-folds 0]
 
 ``--params``: estimator parameters of both β-VAEs, named and plain (JSON), e.g. the
-convolutional decoder with a fixed variance that draws the next R for heart-rate edits.
+convolutional decoder with a fixed variance that draws the next R for heart-rate edits, or
+``{"rate_factor": null}`` for the named model without the rate warp (the default,
+``rate_factor="auto"``, warps by the heart rate: the training rows carry their timing here; the
+model without factors never has a warp).
 """
 
 import argparse
