@@ -329,13 +329,10 @@ class RateWarp(nn.Module):
             offset = index[None] - (self.event_index + self.fs * start)[:, None]
             inside = torch.minimum(offset.clamp(min=0), (self.fs * (end - start) * stretch)[:, None])
             positions = torch.addcmul(index[None], inside, (1.0 / stretch - 1.0)[:, None]).clamp(0, length - 1)
-            signal = x.to(work)
-            if self.affine:
-                center, scale = self.center.to(work), self.scale.to(work)
-                (read,) = resample(positions, center + scale * signal)
-                return ((read - center) / scale).to(x.dtype)
-            (read,) = resample(positions, signal)
-            return read.to(x.dtype)
+            # In the signal's units, as forward warps the decoder's output.
+            center, scale = (self.center.to(work), self.scale.to(work)) if self.affine else (0.0, 1.0)
+            (read,) = resample(positions, center + scale * x.to(work))
+            return ((read - center) / scale).to(x.dtype)
 
     def forward(self, z, loc, variance):
         """The warped ``(loc, variance)`` of :meth:`BetaVAEModule.decode` for codes ``z``."""

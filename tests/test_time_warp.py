@@ -207,14 +207,20 @@ def test_the_rate_is_read_from_where_the_next_event_is_whatever_the_beat_looks_l
     assert np.median(np.abs(inverted - upright)) < 1.0
 
 
-def test_the_locator_finds_a_spike_by_its_position():
-    n = 187
+def _spike_locator(n, temperature=1e-2):
+    """A warp whose locator has an identity filter and a cold soft arg-max (rate 75 + 10 * code)."""
     warp = RateWarp(n, 1, latent=0, rate_center=75.0, rate_scale=10.0, fs=FS, event_index=31.0, period=0.8,
                     center=torch.zeros(n), scale=torch.ones(n))
-    with torch.no_grad():  # an identity filter and a cold soft arg-max: the largest sample after R
+    with torch.no_grad():
         warp.locator.zero_()
         warp.locator[0, 0, 4] = 1.0
-        warp.log_temperature.fill_(np.log(1e-3))
+        warp.log_temperature.fill_(np.log(temperature))
+    return warp
+
+
+def test_the_locator_finds_a_spike_by_its_position():
+    n = 187
+    warp = _spike_locator(n, temperature=1e-3)  # the largest sample after R
     x = torch.zeros(3, n)
     x[:, 31] = 1.0
     for row, rate in enumerate((60.0, 90.0, 150.0)):
@@ -222,16 +228,6 @@ def test_the_locator_finds_a_spike_by_its_position():
     rates = 75.0 + 10.0 * warp.located(x).detach()
     expected = [60 * FS / round(FS * 60 / rate) for rate in (60.0, 90.0, 150.0)]
     assert np.allclose(rates.numpy(), expected, atol=0.1)
-
-
-def _spike_locator(n):
-    warp = RateWarp(n, 1, latent=0, rate_center=75.0, rate_scale=10.0, fs=FS, event_index=31.0, period=0.8,
-                    center=torch.zeros(n), scale=torch.ones(n))
-    with torch.no_grad():  # an identity filter and a cold soft arg-max
-        warp.locator.zero_()
-        warp.locator[0, 0, 4] = 1.0
-        warp.log_temperature.fill_(np.log(1e-2))
-    return warp
 
 
 def test_the_locator_takes_the_first_of_two_next_events():
