@@ -24,9 +24,12 @@ interpolation, and scales again), so it is one differentiable resampling of
 the decoded mean and variance.
 
 The encoder reads the rate latent's mean from where the next event is
-(:meth:`RateWarp.located`): a learned filter's energy after the event, its
-soft arg-max taken for the next event, the earlier of two equal peaks
-preferred (a window of a fast rhythm holds two next events). The filter is the same at every
+(:meth:`RateWarp.located`): a learned filter's energy after the event, read
+against the event's own energy, its soft arg-max taken for the next event
+and the interval measured from the event's own soft arg-max; the earlier of
+two strong peaks is preferred (a window of a fast rhythm holds two next
+events), and "no next event in the window" (a rate under 48 per minute in
+the loader's window) is an answer of its own. The filter is the same at every
 position, so it finds a new patient's next R where it is. The MLP encoder
 read the rate by where its weights had learned to look: on new MIT-BIH
 patients it missed by a median 12.6 bpm, and a next R drawn sharply where
@@ -59,9 +62,15 @@ STRETCH_END = 0.2
 RATE_RANGE = (20.0, 300.0)
 #: The rate locator: filters and their length (samples), and the soft arg-max's first temperature.
 LOCATOR_FILTERS, LOCATOR_KERNEL, LOCATOR_TEMPERATURE = 4, 9, 0.05
-#: The locator's first preference for earlier positions: the share of the largest energy that the first of two
+#: The locator's first preference for earlier positions: the share of the event's energy that the first of two
 #: equal peaks wins by, from one end of the searched window to the other (learned from there).
 LOCATOR_EARLINESS = 0.5
+#: Seconds either side of the event where the locator measures the event's own energy and position: the
+#: next event's energy is read against it, and its position from it.
+EVENT_REACH = 0.04
+#: The score, in shares of the event's energy, that "no next event in the window" starts with (learned), and
+#: how far past the window's end that answer first puts the next event (seconds, learned).
+BEYOND_SCORE, BEYOND_SECONDS = 0.2, 0.25
 
 
 def warp_positions(rate, n_samples, fs, event_index, period):
@@ -253,19 +262,31 @@ class RateWarp(nn.Module):
         self.locator = nn.Parameter(weights)
         self.log_temperature = nn.Parameter(torch.tensor(math.log(LOCATOR_TEMPERATURE)))
         self.earliness = nn.Parameter(torch.tensor(LOCATOR_EARLINESS))
-        # The encoder reads the rows in canonical time (:meth:`canonical`); a buffer, so that files saved
-        # before, whose encoders read the rows as they are, keep doing so.
+        self.beyond_score = nn.Parameter(torch.tensor(BEYOND_SCORE))
+        self.beyond_log_samples = nn.Parameter(torch.tensor(math.log(BEYOND_SECONDS * self.fs)))
+        # The encoder reads the rows in canonical time (:meth:`canonical`), and the locator reads the next
+        # event's energy against the event's own (:meth:`located`); buffers, so that files saved before,
+        # which did neither, keep computing as they did. Each is mirrored as a Python bool for the forward pass.
         self.register_buffer("canonical_input", torch.tensor(True))
-        self.reads_canonical = True  # the buffer as a Python bool, for the forward pass
+        self.register_buffer("event_relative", torch.tensor(True))
+        self.reads_canonical = self.reads_relative = True
         self.search_from = int(math.ceil(self.event_index + self.fs * 60.0 / RATE_RANGE[1]))
+        reach = max(1, int(math.ceil(EVENT_REACH * self.fs)))
+        self.event_from = int(math.floor(self.event_index)) - reach
+        self.event_span = 2 * reach + 1
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
         # Files saved before the locator preferred earlier peaks have no earliness: none is what they used;
-        # nor did their encoders read the rows in canonical time.
+        # nor did their encoders read the rows in canonical time, nor their locators read energy against
+        # the event's (their "no next event" parameters are never used).
         state_dict.setdefault(prefix + "earliness", torch.tensor(0.0))
         state_dict.setdefault(prefix + "canonical_input", torch.tensor(False))
+        state_dict.setdefault(prefix + "event_relative", torch.tensor(False))
+        state_dict.setdefault(prefix + "beyond_score", torch.tensor(BEYOND_SCORE))
+        state_dict.setdefault(prefix + "beyond_log_samples", torch.tensor(math.log(BEYOND_SECONDS * self.fs)))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
         self.reads_canonical = bool(self.canonical_input)
+        self.reads_relative = bool(self.event_relative)
 
     def located(self, x):
         """The rate latent's mean (standardised) from where the next event is in the input rows ``x``.
@@ -273,42 +294,67 @@ class RateWarp(nn.Module):
         A soft arg-max over the window after the event of a learned filter's energy: the same
         filter at every position, so a new patient's next R is found where it is, whatever the
         patient's morphology (an MLP encoder reads the rate by where its weights were trained to
-        look, and on new MIT-BIH patients missed it by a median 12.6 bpm).
+        look, and on new MIT-BIH patients missed it by a median 12.6 bpm). The energy is read
+        against the event's own (a next event as strong as it counts fully, a T wave little), and
+        "no next event in the window" is an answer of its own, past the window's end.
         """
         # In float32 at least, autocast or not: a position of 56-186 in bfloat16 is a whole sample.
         work = torch.promote_types(x.dtype, torch.float32)
         with torch.autocast(x.device.type, enabled=False):
-            # The searched samples and their neighbours, in the signal's units.
+            # The filtered samples and their neighbours, in the signal's units: from the event's
+            # neighbourhood on, or (files saved before) from the searched window on.
             half = LOCATOR_KERNEL // 2
-            searched = slice(self.search_from - half, None)
-            signal = x.to(work).reshape(len(x), self.n_channels, -1)[:, :, searched]
+            first = self.event_from if self.reads_relative else self.search_from
+            length = x.shape[1] // self.n_channels
+            kept = slice(max(first - half, 0), None)
+            signal = x.to(work).reshape(len(x), self.n_channels, -1)[:, :, kept]
             if self.affine:
-                center, scale = (v.to(work).reshape(self.n_channels, -1)[:, searched]
-                                 for v in (self.center, self.scale))
+                center, scale = (v.to(work).reshape(self.n_channels, -1)[:, kept] for v in (self.center, self.scale))
                 signal = torch.addcmul(center, scale, signal)
-            signal = nn.functional.pad(signal, (0, half), mode="replicate")
-            # The filter as one matrix product over each searched sample's neighbourhood (a 1-channel
+            signal = nn.functional.pad(signal, (max(half - first, 0), half), mode="replicate")
+            # The filter as one matrix product over each sample's neighbourhood (a 1-channel
             # convolution's backward took several times the whole warp), the neighbourhoods as columns:
-            # (filters, channels * kernel) @ (channels * kernel, rows * searched) took 61 us forward and
+            # (filters, channels * kernel) @ (channels * kernel, rows * samples) took 61 us forward and
             # 82 us backward on a batch of 256, against 352 and 210 us with the neighbourhoods as rows,
             # whose inner dimension of 9 BLAS handles poorly. Zero-mean, so a baseline offset is no energy.
-            windows = signal.unfold(2, LOCATOR_KERNEL, 1)  # (n, channels, searched, kernel)
-            searched_n = windows.shape[2]
-            windows = windows.permute(1, 3, 0, 2).reshape(-1, len(x) * searched_n)
+            windows = signal.unfold(2, LOCATOR_KERNEL, 1)  # (n, channels, samples, kernel)
+            filtered_n = windows.shape[2]
+            windows = windows.permute(1, 3, 0, 2).reshape(-1, len(x) * filtered_n)
             kernel = self.locator.to(work)
             kernel = (kernel - kernel.mean(dim=2, keepdim=True)).reshape(LOCATOR_FILTERS, -1)
-            energy = (kernel @ windows).square().sum(dim=0).reshape(len(x), searched_n)
-            energy = energy / energy.amax(dim=1, keepdim=True).clamp(min=1e-12)
+            energy = (kernel @ windows).square().sum(dim=0).reshape(len(x), filtered_n)
+            temperature = self.log_temperature.exp().to(work)
+            index = torch.arange(self.search_from, length, device=x.device, dtype=work)
+            if self.reads_relative:
+                # The event's energy and position: its peak and soft arg-max within EVENT_REACH. Read against
+                # the window's own largest energy, a window whose next R lies past its end (a rate under 48
+                # per minute) had its T wave, or a premature beat's, taken for the next R: MIT-BIH 114's
+                # ventricular beats at 36-46 bpm were read at 160-208. Read against the event's, that T is
+                # weak, and a later peak taller than the event's counts no more than a full one, so the
+                # earlier wins (201's next R at 0.68 s lost to a taller one at 1.08). The position is
+                # measured from the event's soft arg-max, which the same filter's peaks place alike.
+                event = energy[:, :self.event_span]
+                peak = event.amax(dim=1, keepdim=True).clamp(min=1e-12)
+                offsets = torch.arange(self.event_from, self.event_from + self.event_span, device=x.device,
+                                       dtype=work)
+                event_position = (torch.softmax(event / peak / temperature, dim=1) * offsets).sum(dim=1)
+                energy = (energy[:, self.search_from - first:] / peak).clamp(max=1.0)
+            else:
+                energy = energy / energy.amax(dim=1, keepdim=True).clamp(min=1e-12)
+                event_position = self.event_index
             # The next event is the first strong one: above ~96 per minute the window holds two, of about
             # the same energy, and a soft arg-max of the energy alone put the rate between them (MIT-BIH
             # 215, 113 bpm, read at 77; 203 and 208 alike). A learned share of the energy, growing along
             # the window, makes the earlier of two equal peaks win.
-            ramp = torch.linspace(0.0, 1.0, searched_n, device=x.device, dtype=work)
+            ramp = torch.linspace(0.0, 1.0, energy.shape[1], device=x.device, dtype=work)
             energy = energy - self.earliness.to(work).clamp(min=0.0) * ramp
-            weights = torch.softmax(energy / self.log_temperature.exp().to(work), dim=1)
-            index = torch.arange(self.search_from, self.search_from + energy.shape[1], device=x.device, dtype=work)
+            if self.reads_relative:  # no next event in the window: a learned score and position past its end
+                energy = torch.cat([energy, self.beyond_score.to(work).expand(len(x), 1)], dim=1)
+                beyond = (length - 1 + self.beyond_log_samples.to(work).exp()).reshape(1)
+                index = torch.cat([index, beyond])
+            weights = torch.softmax(energy / temperature, dim=1)
             position = (weights * index).sum(dim=1)
-            rate = 60.0 * self.fs / (position - self.event_index)
+            rate = 60.0 * self.fs / (position - event_position)
             return (rate - self.rate_center) / self.rate_scale
 
     def canonical(self, x, code):

@@ -237,7 +237,7 @@ def test_the_locator_takes_the_first_of_two_next_events():
     x = torch.zeros(2, n)
     x[:, 31] = 1.0
     x[:, 31 + 62] = x[:, 31 + 124] = 1.0
-    x[1, 31 + 124] = 1.1  # the second a little taller
+    x[1, 31 + 124] = 2.0  # the second taller: read against the event's energy, it counts no more than a full one
     rates = (75.0 + 10.0 * warp.located(x).detach()).numpy()
     assert np.allclose(rates, 60 * FS / 62, atol=0.5)
     with torch.no_grad():  # without the preference for earlier peaks, the rate falls between or on the second
@@ -251,11 +251,53 @@ def test_a_warp_saved_without_earliness_loads_with_none():
     # they load as they were.
     n = 187
     state = _spike_locator(n).state_dict()
-    del state["earliness"], state["canonical_input"]
+    for name in ("earliness", "canonical_input", "event_relative", "beyond_score", "beyond_log_samples"):
+        del state[name]
     warp = _spike_locator(n)
     warp.load_state_dict(state, strict=True)
     assert warp.earliness.item() == 0.0
     assert not warp.reads_canonical  # nor did their encoders read the rows in canonical time
+    assert not warp.reads_relative  # nor their locators read the energy against the event's
+    x = torch.zeros(1, n)
+    x[0, 31], x[0, 31 + 62], x[0, 31 + 124] = 1.0, 0.5, 1.0
+    with torch.no_grad():  # as before: the largest energy in the window wins
+        assert 75.0 + 10.0 * warp.located(x).item() == pytest.approx(60 * FS / 124, abs=0.5)
+
+
+def _beat_without_its_next(n):
+    """A window whose next event lies past its end (under 48 per minute): a spike, then a T wave only."""
+    t = torch.arange(n, dtype=torch.float32)
+    x = torch.exp(-0.5 * ((t - 31 - 0.3 * FS) / 6.0) ** 2)[None] * 0.4  # a T wave 0.3 s after the event
+    x[0, 31] += 1.0
+    return x
+
+
+def test_the_locator_reads_a_window_without_its_next_event_as_slow():
+    # A slow beat's window holds its T wave and no next R. Read against the window's own largest energy,
+    # the T wave was taken for the next R (MIT-BIH 114's ventricular beats at 36-46 bpm read at 160-208);
+    # read against the event's, it is weak, and "none in the window" places the next event past the end.
+    n = 187
+    warp = _spike_locator(n)
+    x = _beat_without_its_next(n)
+    reach = 60 * FS / (n - 1 - 31)  # the slowest rate whose next event the window shows: 48 per minute
+    with torch.no_grad():
+        assert 75.0 + 10.0 * warp.located(x).item() < reach
+        warp.event_relative.fill_(False)
+        warp.reads_relative = False  # as the files saved before read it
+        assert 75.0 + 10.0 * warp.located(x).item() > 150.0
+
+
+def test_the_locator_measures_the_interval_from_where_the_event_is():
+    # The window's R is where a detector put it; the located rate is the interval between the filter's
+    # own positions of the two events, so a beat whose R lies 2 samples off reads the same rate.
+    n = 187
+    warp = _spike_locator(n)
+    x = torch.zeros(2, n)
+    x[0, 31], x[0, 31 + 62] = 1.0, 1.0
+    x[1, 33], x[1, 33 + 62] = 1.0, 1.0
+    with torch.no_grad():
+        rates = (75.0 + 10.0 * warp.located(x)).numpy()
+    assert np.allclose(rates, 60 * FS / 62, atol=0.2)
 
 
 def test_canonical_time_undoes_the_warp():
