@@ -450,8 +450,7 @@ def resolve_rate_factor(rate_factor, factor_names, info, n_samples, warn=warn_us
                  "'start': seconds of the first sample from R} (load_wfdb_heartbeats(..., as_frame=True) sets "
                  "it), or rate_factor=None to fit without the warp and this warning.", UserWarning)
             return None
-        reach = (n_samples - 1) / info["fs"] + info["start"]
-        if _window_problem(info, n_samples) is not None or reach < AUTO_MIN_REACH:
+        if _window_problem(info, n_samples) is not None or _reach(info, n_samples) < AUTO_MIN_REACH:
             return None  # windows for intervals or classification, not for the next beat: nothing said
         return AUTO_RATE_FACTOR
     if not factor_names:
@@ -471,6 +470,11 @@ def resolve_rate_factor(rate_factor, factor_names, info, n_samples, warn=warn_us
     return rate_factor
 
 
+def _reach(info, n_samples):
+    """Seconds from the event to the last sample of windows of ``n_samples`` with this timing."""
+    return (n_samples - 1) / info["fs"] + info["start"]
+
+
 def _window_problem(info, n_samples):
     """Why windows of ``n_samples`` with this timing hold no next event to move, or None."""
     event = -info["start"] * info["fs"]
@@ -479,7 +483,7 @@ def _window_problem(info, n_samples):
                 "window, so there is no next event to move.")
     shortest = 60.0 / RATE_RANGE[1]
     if event + info["fs"] * shortest >= n_samples - LOCATOR_KERNEL:
-        return (f"the window ends {(n_samples - 1 - event) / info['fs']:.2f} s after the event, before any next "
+        return (f"the window ends {_reach(info, n_samples):.2f} s after the event, before any next "
                 f"event ({shortest:g} s at {RATE_RANGE[1]:g} per minute) could show; the rate warp needs windows "
                 "that hold the next event (the loader's default window runs to 1.25 s after R).")
     return None
