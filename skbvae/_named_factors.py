@@ -135,7 +135,7 @@ EDIT_TOLERANCE = 0.1
 #: Largest step of a named code, in its own units (robust SDs of the factor): as far as the targets
 #: reached in training (:data:`TARGET_CLIP`); further out the decoder extrapolates from nothing it saw.
 #: The decoder widens a QRS by about 4 ms per unit (LUDB, SD 23 ms), so a 1 SD QRS edit needs 4-5
-#: units: with 3 LUDB's measured QRS edit was 0.52 of the change asked, with 4 0.61 (seed 0, 5 folds).
+#: units: with 3 LUDB's measured QRS edit was 0.52 of the change asked, with 4 0.57 (5 folds x 3 seeds).
 MAX_EDIT_STEP = TARGET_CLIP
 
 
