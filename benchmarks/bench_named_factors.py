@@ -47,7 +47,13 @@ real sets are the loader's (``features=True``), measured on the continuous recor
     python benchmarks/bench_named_factors.py [--datasets synthetic ludb ds1] [--seeds 0 1 2] [--folds 5]
                                              [--per-record 400] [--out results.csv]
                                              [--params '{"architecture": "conv1d", "decoder_variance": "fixed"}']
-                                             [--only-folds 0] [--edit-scale robust]
+                                             [--only-folds 0] [--edit-scale robust] [--centre-windows]
+    python benchmarks/bench_named_factors.py --datasets ludb ds1 --across --seeds 0 [--centre-windows]
+
+``--across``: fit on all of LUDB and evaluate on DS1, then the other way (one "fold" per seed; the
+chance level and "within records" on the other set's records). ``--centre-windows``: each real
+window minus its own median before fitting and evaluating (the loader's windows keep the record's
+baseline offset: DS1's MLII sits 0.35 mV low in the median, LUDB's lead II near 0).
 
 ``--params``: estimator parameters of both β-VAEs, named and plain (JSON), e.g. the
 convolutional decoder with a fixed variance that draws the next R for heart-rate edits, or
@@ -101,6 +107,14 @@ def splits(name, folds, seeds, per_record, window=(0.25, 1.25)):
             F = _measure(X)
             yield seed, 0, X[:3000], F.iloc[:3000], X[3000:], F.iloc[3000:], None, None
         return
+    X, F, groups = whole_set(name, per_record, window)
+    for seed in seeds:
+        for fold, (train, test) in enumerate(GroupKFold(folds).split(X, groups=groups)):
+            yield seed, fold, X[train], F.iloc[train], X[test], F.iloc[test], groups[train], groups[test]
+
+
+def whole_set(name, per_record, window=(0.25, 1.25)):
+    """(X, F, records) of a real set: LUDB lead II, or DS1's MLII at most ``per_record`` beats per record."""
     if name == "ds1":
         X, meta = _quiet(load_wfdb_heartbeats, SHARED / "mitdb", annotations=True, features=True, window=window,
                          n_jobs=2)
@@ -109,10 +123,21 @@ def splits(name, folds, seeds, per_record, window=(0.25, 1.25)):
     else:
         X, meta = _quiet(load_wfdb_heartbeats, SHARED / "ludb", lead="ii", features=True, errors="warn",
                          window=window, n_jobs=2)
-    F, groups = meta[FACTORS], meta["record"].to_numpy()
+    return X, meta[FACTORS], meta["record"].to_numpy()
+
+
+def across(names, seeds, per_record, window=(0.25, 1.25)):
+    """(seed, 0, X_train, F_train, X_test, F_test, records, records): all of one real set, then the other."""
+    sets = {name: whole_set(name, per_record, window) for name in names}
     for seed in seeds:
-        for fold, (train, test) in enumerate(GroupKFold(folds).split(X, groups=groups)):
-            yield seed, fold, X[train], F.iloc[train], X[test], F.iloc[test], groups[train], groups[test]
+        for source, target in ((names[0], names[1]), (names[1], names[0])):
+            (X_s, F_s, g_s), (X_t, F_t, g_t) = sets[source], sets[target]
+            yield f"{source}->{target}", seed, 0, X_s, F_s, X_t, F_t, g_s, g_t
+
+
+def centred(X):
+    """Each window minus its own median: the record's baseline offset out (DS1's MLII windows sit 0.35 mV low)."""
+    return X - np.median(X, axis=1, keepdims=True)
 
 
 def _spearman(a, b):
@@ -301,8 +326,28 @@ def main():
     parser.add_argument("--edit-scale", choices=["sd", "robust"], default="sd",
                         help="size of the ±1 edits: the training SD (issue 35's reading) or the robust SD "
                              "(1.4826 MAD)")
+    parser.add_argument("--across", action="store_true",
+                        help="the two real sets of --datasets: fit on all of one, evaluate on the other, both ways")
+    parser.add_argument("--centre-windows", action="store_true",
+                        help="subtract each window's median before fitting and evaluating (the real sets)")
     args = parser.parse_args()
     rows = []
+    if args.across:
+        if sorted(args.datasets) != ["ds1", "ludb"]:
+            raise SystemExit("--across needs --datasets ludb ds1")
+        WINDOW["start"] = -args.window[0]
+        for name, seed, fold, X_s, F_s, X_t, F_t, g_s, g_t in across(args.datasets, args.seeds, args.per_record,
+                                                                     tuple(args.window)):
+            if args.centre_windows:
+                X_s, X_t = centred(X_s), centred(X_t)
+            started = time.perf_counter()
+            rows.append(_quiet(evaluate, name, seed, fold, X_s, F_s, X_t, F_t, g_s, g_t, with_groups=args.groups,
+                               params=args.params, edit_scale=args.edit_scale))
+            print(f"{name} seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
+            if args.out:
+                pd.DataFrame(rows).to_csv(args.out, index=False)
+        print(summarise(pd.DataFrame(rows)))
+        return
     for name in args.datasets:
         if name == "synthetic" and tuple(args.window) != (0.25, 1.25):
             raise SystemExit("--window applies to the real sets; make_heartbeats has the default window")
@@ -310,6 +355,8 @@ def main():
         for seed, fold, *data in splits(name, args.folds, args.seeds, args.per_record, tuple(args.window)):
             if args.only_folds is not None and fold not in args.only_folds:
                 continue
+            if args.centre_windows and name != "synthetic":
+                data[0], data[2] = centred(data[0]), centred(data[2])
             started = time.perf_counter()
             rows.append(_quiet(evaluate, name, seed, fold, *data, with_groups=args.groups, params=args.params,
                                edit_scale=args.edit_scale))
