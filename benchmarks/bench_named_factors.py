@@ -308,6 +308,20 @@ def summarise(results):
     return "\n".join(lines)
 
 
+def _runs(args):
+    """(name, seed, fold, X_train, F_train, X_test, F_test, records, records) of each evaluation asked for."""
+    window = tuple(args.window)
+    WINDOW["start"] = -args.window[0]
+    if args.across:
+        yield from across(args.datasets, args.seeds, args.per_record, window)
+        return
+    for name in args.datasets:
+        if name == "synthetic" and window != (0.25, 1.25):
+            raise SystemExit("--window applies to the real sets; make_heartbeats has the default window")
+        for seed, fold, *data in splits(name, args.folds, args.seeds, args.per_record, window):
+            yield name, seed, fold, *data
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["synthetic", "ludb", "ds1"])
@@ -331,38 +345,20 @@ def main():
     parser.add_argument("--centre-windows", action="store_true",
                         help="subtract each window's median before fitting and evaluating (the real sets)")
     args = parser.parse_args()
+    if args.across and sorted(args.datasets) != ["ds1", "ludb"]:
+        raise SystemExit("--across needs --datasets ludb ds1")
     rows = []
-    if args.across:
-        if sorted(args.datasets) != ["ds1", "ludb"]:
-            raise SystemExit("--across needs --datasets ludb ds1")
-        WINDOW["start"] = -args.window[0]
-        for name, seed, fold, X_s, F_s, X_t, F_t, g_s, g_t in across(args.datasets, args.seeds, args.per_record,
-                                                                     tuple(args.window)):
-            if args.centre_windows:
-                X_s, X_t = centred(X_s), centred(X_t)
-            started = time.perf_counter()
-            rows.append(_quiet(evaluate, name, seed, fold, X_s, F_s, X_t, F_t, g_s, g_t, with_groups=args.groups,
-                               params=args.params, edit_scale=args.edit_scale))
-            print(f"{name} seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
-            if args.out:
-                pd.DataFrame(rows).to_csv(args.out, index=False)
-        print(summarise(pd.DataFrame(rows)))
-        return
-    for name in args.datasets:
-        if name == "synthetic" and tuple(args.window) != (0.25, 1.25):
-            raise SystemExit("--window applies to the real sets; make_heartbeats has the default window")
-        WINDOW["start"] = -args.window[0]
-        for seed, fold, *data in splits(name, args.folds, args.seeds, args.per_record, tuple(args.window)):
-            if args.only_folds is not None and fold not in args.only_folds:
-                continue
-            if args.centre_windows and name != "synthetic":
-                data[0], data[2] = centred(data[0]), centred(data[2])
-            started = time.perf_counter()
-            rows.append(_quiet(evaluate, name, seed, fold, *data, with_groups=args.groups, params=args.params,
-                               edit_scale=args.edit_scale))
-            print(f"{name} seed {seed} fold {fold}: {time.perf_counter() - started:.0f} s", flush=True)
-            if args.out:
-                pd.DataFrame(rows).to_csv(args.out, index=False)
+    for name, seed, fold, *data in _runs(args):
+        if args.only_folds is not None and fold not in args.only_folds:
+            continue
+        if args.centre_windows and name != "synthetic":
+            data[0], data[2] = centred(data[0]), centred(data[2])
+        started = time.perf_counter()
+        rows.append(_quiet(evaluate, name, seed, fold, *data, with_groups=args.groups, params=args.params,
+                           edit_scale=args.edit_scale))
+        print(f"{name} seed {seed} fold {fold}: {time.perf_counter() - started:.0f} s", flush=True)
+        if args.out:
+            pd.DataFrame(rows).to_csv(args.out, index=False)
     print(summarise(pd.DataFrame(rows)))
 
 
