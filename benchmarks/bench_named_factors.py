@@ -47,13 +47,13 @@ real sets are the loader's (``features=True``), measured on the continuous recor
     python benchmarks/bench_named_factors.py [--datasets synthetic ludb ds1] [--seeds 0 1 2] [--folds 5]
                                              [--per-record 400] [--out results.csv]
                                              [--params '{"architecture": "conv1d", "decoder_variance": "fixed"}']
-                                             [--only-folds 0] [--edit-scale robust] [--centre-windows]
-    python benchmarks/bench_named_factors.py --datasets ludb ds1 --across --seeds 0 [--centre-windows]
+                                             [--only-folds 0] [--edit-scale robust] [--baseline median]
+    python benchmarks/bench_named_factors.py --datasets ludb ds1 --across --seeds 0 [--baseline median]
 
 ``--across``: fit on all of LUDB and evaluate on DS1, then the other way (one "fold" per seed; the
-chance level and "within records" on the other set's records). ``--centre-windows``: each real
-window minus its own median before fitting and evaluating (the loader's windows keep the record's
-baseline offset: DS1's MLII sits 0.35 mV low in the median, LUDB's lead II near 0).
+chance level and "within records" on the other set's records). ``--baseline``: the loader's
+``baseline`` for the real sets; ``median`` takes each window's median out (the windows otherwise
+keep the record's baseline offset: DS1's MLII sits 0.35 mV low in the median, LUDB's lead II near 0).
 
 ``--params``: estimator parameters of both β-VAEs, named and plain (JSON), e.g. the
 convolutional decoder with a fixed variance that draws the next R for heart-rate edits, or
@@ -99,7 +99,7 @@ def _quiet(fn, *args, **kwargs):
         return fn(*args, **kwargs)
 
 
-def splits(name, folds, seeds, per_record, window=(0.25, 1.25)):
+def splits(name, folds, seeds, per_record, window=(0.25, 1.25), baseline="keep"):
     """(seed, fold, X_train, F_train, X_test, F_test, training and held-out records or None) of a data set."""
     if name == "synthetic":
         for seed in seeds:
@@ -107,37 +107,32 @@ def splits(name, folds, seeds, per_record, window=(0.25, 1.25)):
             F = _measure(X)
             yield seed, 0, X[:3000], F.iloc[:3000], X[3000:], F.iloc[3000:], None, None
         return
-    X, F, groups = whole_set(name, per_record, window)
+    X, F, groups = whole_set(name, per_record, window, baseline)
     for seed in seeds:
         for fold, (train, test) in enumerate(GroupKFold(folds).split(X, groups=groups)):
             yield seed, fold, X[train], F.iloc[train], X[test], F.iloc[test], groups[train], groups[test]
 
 
-def whole_set(name, per_record, window=(0.25, 1.25)):
+def whole_set(name, per_record, window=(0.25, 1.25), baseline="keep"):
     """(X, F, records) of a real set: LUDB lead II, or DS1's MLII at most ``per_record`` beats per record."""
     if name == "ds1":
         X, meta = _quiet(load_wfdb_heartbeats, SHARED / "mitdb", annotations=True, features=True, window=window,
-                         n_jobs=2)
+                         baseline=baseline, n_jobs=2)
         keep = meta.groupby("record").cumcount().to_numpy() < per_record  # the first beats of each record
         X, meta = X[keep], meta[keep].reset_index(drop=True)
     else:
         X, meta = _quiet(load_wfdb_heartbeats, SHARED / "ludb", lead="ii", features=True, errors="warn",
-                         window=window, n_jobs=2)
+                         window=window, baseline=baseline, n_jobs=2)
     return X, meta[FACTORS], meta["record"].to_numpy()
 
 
-def across(names, seeds, per_record, window=(0.25, 1.25)):
+def across(names, seeds, per_record, window=(0.25, 1.25), baseline="keep"):
     """(seed, 0, X_train, F_train, X_test, F_test, records, records): all of one real set, then the other."""
-    sets = {name: whole_set(name, per_record, window) for name in names}
+    sets = {name: whole_set(name, per_record, window, baseline) for name in names}
     for seed in seeds:
         for source, target in ((names[0], names[1]), (names[1], names[0])):
             (X_s, F_s, g_s), (X_t, F_t, g_t) = sets[source], sets[target]
             yield f"{source}->{target}", seed, 0, X_s, F_s, X_t, F_t, g_s, g_t
-
-
-def centred(X):
-    """Each window minus its own median: the record's baseline offset out (DS1's MLII windows sit 0.35 mV low)."""
-    return X - np.median(X, axis=1, keepdims=True)
 
 
 def _spearman(a, b):
@@ -313,12 +308,12 @@ def _runs(args):
     window = tuple(args.window)
     WINDOW["start"] = -args.window[0]
     if args.across:
-        yield from across(args.datasets, args.seeds, args.per_record, window)
+        yield from across(args.datasets, args.seeds, args.per_record, window, args.baseline)
         return
     for name in args.datasets:
         if name == "synthetic" and window != (0.25, 1.25):
             raise SystemExit("--window applies to the real sets; make_heartbeats has the default window")
-        for seed, fold, *data in splits(name, args.folds, args.seeds, args.per_record, window):
+        for seed, fold, *data in splits(name, args.folds, args.seeds, args.per_record, window, args.baseline):
             yield name, seed, fold, *data
 
 
@@ -342,8 +337,8 @@ def main():
                              "(1.4826 MAD)")
     parser.add_argument("--across", action="store_true",
                         help="the two real sets of --datasets: fit on all of one, evaluate on the other, both ways")
-    parser.add_argument("--centre-windows", action="store_true",
-                        help="subtract each window's median before fitting and evaluating (the real sets)")
+    parser.add_argument("--baseline", choices=["keep", "median"], default="keep",
+                        help="the loader's baseline for the real sets: median takes each window's median out")
     args = parser.parse_args()
     if args.across and sorted(args.datasets) != ["ds1", "ludb"]:
         raise SystemExit("--across needs --datasets ludb ds1")
@@ -351,8 +346,6 @@ def main():
     for name, seed, fold, *data in _runs(args):
         if args.only_folds is not None and fold not in args.only_folds:
             continue
-        if args.centre_windows and name != "synthetic":
-            data[0], data[2] = centred(data[0]), centred(data[2])
         started = time.perf_counter()
         rows.append(_quiet(evaluate, name, seed, fold, *data, with_groups=args.groups, params=args.params,
                            edit_scale=args.edit_scale))

@@ -136,6 +136,51 @@ def test_cut_heartbeats_as_frame_carries_the_time_axis():
     assert X.attrs["signal"] == {"fs": 100.0, "start": -0.2, "units": "mV"}
 
 
+@pytest.mark.parametrize("n_leads", [1, 2])
+def test_baseline_median_takes_out_the_recorders_offset_and_keeps_it(tmp_path, n_leads):
+    ecg, _ = make_ecg(30.0, fs=250, heart_rate=70, random_state=3)
+    clean = np.column_stack([ecg, -0.6 * ecg])[:, :n_leads]
+    t = np.arange(len(ecg)) / 250
+    # A recorder's DC offset, different per lead, and slow wander under the beats.
+    offset = np.array([-0.8, 0.5])[:n_leads] + 0.15 * np.sin(2 * np.pi * 0.1 * t)[:, None]
+    X_kept, _ = cut_heartbeats(clean + offset, 250)
+    X_clean, meta_clean = cut_heartbeats(clean, 250, baseline="median")
+    X, meta = cut_heartbeats(clean + offset, 250, baseline="median")
+    assert X.shape == X_kept.shape == X_clean.shape
+    length = X.shape[1] // n_leads
+    for lead in range(n_leads):
+        window = slice(lead * length, (lead + 1) * length)
+        np.testing.assert_allclose(np.median(X[:, window], axis=1), 0.0, atol=1e-12)
+        # The offset is gone: the beats are the clean record's, but for the wander's slope within a window
+        # (at most 0.15 * 2 pi * 0.1 = 0.094 mV/s, over 0.75 s either side of the window's middle: 0.07 mV).
+        np.testing.assert_allclose(X[:, window], X_clean[:, window], atol=0.1)
+        assert np.abs(X_kept[:, window] - X_clean[:, window]).max() > 0.3
+    # Nothing lost: the first lead's level is in meta, and adding it back gives the kept windows.
+    np.testing.assert_allclose(X_kept[:, :length] - meta["baseline_offset"].to_numpy()[:, None], X[:, :length])
+    # What was taken out beyond the clean record's own level is the offset at the window's middle (R + 0.5 s).
+    middle = meta["r_peak"].to_numpy() + int(0.5 * 250)
+    np.testing.assert_allclose(meta["baseline_offset"] - meta_clean["baseline_offset"], offset[middle, 0], atol=0.05)
+    assert "baseline_offset" not in cut_heartbeats(clean, 250)[1].columns
+
+
+def test_the_loader_centres_windows_as_cut_heartbeats_does(tmp_path):
+    ecg, _ = make_ecg(30.0, fs=360, random_state=0)
+    path = _write(tmp_path, "rec", ecg - 0.35, 360, ["MLII"])
+    X, meta = load_wfdb_heartbeats(path, baseline="median")
+    X_array, meta_array = cut_heartbeats(wfdb.rdrecord(str(path)).p_signal[:, 0], 360, baseline="median")
+    np.testing.assert_array_equal(X, X_array)
+    np.testing.assert_array_equal(meta["baseline_offset"], meta_array["baseline_offset"])
+    assert np.median(meta["baseline_offset"]) < -0.3
+
+
+def test_baseline_names_what_it_takes():
+    ecg, _ = make_ecg(20.0, fs=250, random_state=0)
+    with pytest.raises(ValueError, match="baseline must be one of 'keep', 'median'; got 'mean'"):
+        cut_heartbeats(ecg, 250, baseline="mean")
+    with pytest.raises(ValueError, match="baseline='median' applies to layout='window'"):
+        load_wfdb_heartbeats("no/such/record", layout="kachuee", baseline="median")
+
+
 #: MIT-BIH DS1, the inter-patient training records (de Chazal et al. 2004).
 DS1 = "101 106 108 109 112 114 115 116 118 119 122 124 201 203 205 207 208 209 215 220 223 230".split()
 

@@ -91,7 +91,7 @@ def _one_warning_per_kind(notices, n_records, shown=3):
 
 
 def _record_beats(record_path, name, leads, fs, layout, window, annotations, heart_rate_range, min_quality,
-                  allow_non_ecg, features=False):
+                  allow_non_ecg, features=False, baseline="keep"):
     """Beats, metadata, notices and units of one record (``name``: how ``meta["record"]`` names it)."""
     record, lead_names, signals, rates, units = _read_leads(record_path, leads, allow_non_ecg)
     peaks = symbols = None
@@ -102,7 +102,7 @@ def _record_beats(record_path, name, leads, fs, layout, window, annotations, hea
         peaks, symbols = peaks[inside], symbols[inside]
     beats, meta, notices = cut_leads(signals, rates, units, lead_names, peaks=peaks, symbols=symbols, fs=fs,
                                      layout=layout, window=window, heart_rate_range=heart_rate_range,
-                                     min_quality=min_quality, features=features,
+                                     min_quality=min_quality, features=features, baseline=baseline,
                                      where=f"{record_path}: lead {lead_names[0]}", record=record_path)
     notices = [("dropped", notice) for notice in notices]
     if getattr(record, "header_notice", None):
@@ -131,8 +131,8 @@ def _record_names(path, records):
 
 def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(0.25, 1.25),
                          annotations=False, heart_rate_range=(30.0, 200.0), min_quality=MIN_QUALITY,
-                         allow_non_ecg=False, features=False, errors="raise", n_jobs=None, verbose=0,
-                         as_frame=False):
+                         baseline="keep", allow_non_ecg=False, features=False, errors="raise", n_jobs=None,
+                         verbose=0, as_frame=False):
     """Cut single heartbeats out of WFDB ECG records.
 
     For each record: read the lead at its own rate (multi-frequency records
@@ -201,6 +201,17 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         the beats reach ``min_quality`` holds no usable ECG and is an error.
         With ``annotations=True`` every annotated beat is kept (the quality is
         still reported).
+    baseline : {"keep", "median"}, default="keep"
+        ``"keep"``: the windows stay at the record's level, its DC offset and
+        slow baseline wander included. ``"median"``: each lead's window minus
+        its own median, the level of its isoelectric stretches, so that every
+        beat starts from 0 mV whatever the recorder's offset; the first lead's
+        subtracted level is kept in ``meta["baseline_offset"]`` (in its units).
+        Models fitted on one database and applied to another need it: MIT-BIH
+        DS1's MLII windows sit a median 0.35 mV below LUDB's lead II, which
+        put most DS1 beats outside what a β-VAE fitted on LUDB had seen
+        (``benchmarks/bench_named_factors.py --across``). Layout ``"window"``
+        only.
     allow_non_ecg : bool, default=False
         Cut beats from a signal that is not an ECG by its name (PLETH, ABP,
         RESP, ...) or units (mmHg, NU, Ohm, ...), which is otherwise refused.
@@ -253,7 +264,8 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         correlation with the nearest of the record's beat shapes) and
         ``shape`` (which shape: 0 the median beat, 1, 2, ... other shapes
         that recur in the record, such as ventricular beats, -1 a lone beat
-        of its own shape); with ``annotations=True``, ``symbol`` and
+        of its own shape); with ``baseline="median"``, ``baseline_offset``;
+        with ``annotations=True``, ``symbol`` and
         ``aami``; with ``features=True`` five more columns of measured beat
         features.
 
@@ -292,7 +304,7 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     (187, 75)
     """
     check_cut_options(fs=fs, layout=layout, window=window, min_quality=min_quality,
-                      heart_rate_range=heart_rate_range)
+                      heart_rate_range=heart_rate_range, baseline=baseline)
     if errors not in ("raise", "warn"):
         raise ValueError(f"errors must be 'raise' or 'warn'; got {errors!r}.")
     leads = lead if callable(lead) else list(lead) if isinstance(lead, (list, tuple)) else [lead]
@@ -304,7 +316,7 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
     def load_one(record_path, name):
         try:
             return _record_beats(record_path, name, leads, fs, layout, window, annotations, heart_rate_range,
-                                 min_quality, allow_non_ecg, features)
+                                 min_quality, allow_non_ecg, features, baseline)
         except RecordError as exc:
             failure = exc
         except Exception as exc:  # noqa: BLE001 - any failure of one record names that record

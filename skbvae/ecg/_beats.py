@@ -45,6 +45,10 @@ RR_LOCAL_BEATS = 10
 BEAT_COLUMNS = ["r_peak", "fs", "rr", "heart_rate", "rr_pre", "rr_post", "rr_local", "rr_record", "quality",
                 "shape"]
 
+#: What ``baseline`` takes: ``"keep"`` leaves each window at the record's level,
+#: ``"median"`` subtracts each lead's window median from that window.
+BASELINES = ("keep", "median")
+
 # Kaggle/Kachuee layout (Kachuee et al., 2018): 125 Hz, 10 s windows scaled to
 # [0, 1], beats of 1.2 × the window's median RR from R, zero-padded to 187.
 KACHUEE = {"fs": 125.0, "length": 187, "chunk_s": 10.0, "rr_factor": 1.2}
@@ -81,6 +85,18 @@ def _cut_kachuee(ecg, peaks, fs):
             rows.append(np.pad(beat, (0, length - len(beat))))
             keep[i] = True
     return (np.array(rows) if rows else np.empty((0, length))), keep
+
+
+def _subtract_window_medians(rows):
+    """Each row minus its own median, and those medians.
+
+    The median of a window of 1-2 s around R is the level of its isoelectric
+    stretches (the QRS, and most of the T wave, are less than half of it), so
+    subtracting it takes out the record's DC offset and the slow baseline
+    wander under the beat while the beat's waves keep their height above it.
+    """
+    medians = np.median(rows, axis=1)
+    return rows - medians[:, None], medians
 
 
 def _describe(stretches, limit=3):
@@ -140,7 +156,7 @@ def _check_rate_says_fs_is_right(heart_rate, fs, heart_rate_range, where, record
 
 def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs=125.0, layout="window",
               window=(0.25, 1.25), heart_rate_range=(30.0, 200.0), min_quality=MIN_QUALITY, features=False,
-              where="ecg", record=None):
+              baseline="keep", where="ecg", record=None):
     """Beats of one recording's leads, cut at the same R peaks, and their metadata.
 
     Parameters
@@ -158,6 +174,9 @@ def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs
     symbols : array-like of str or None
         Beat annotation symbol of each reference peak; adds ``symbol`` and
         ``aami`` (:data:`AAMI_CLASSES`) to the metadata.
+    baseline : {"keep", "median"}
+        ``"median"``: each lead's window minus its own median, the first
+        lead's in the metadata's ``baseline_offset``.
     where : str
         How messages name the recording ("record 101: lead MLII").
     record : path or None
@@ -234,6 +253,11 @@ def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs
             cuts.append(_cut_kachuee(resampled, peaks_target, target_fs))
         else:
             cuts.append(_cut_windows(resampled, peaks_target, before, after))
+    offsets = None
+    if baseline == "median":
+        centred = [(*_subtract_window_medians(rows), lead_kept) for rows, lead_kept in cuts]
+        cuts = [(rows, lead_kept) for rows, _, lead_kept in centred]
+        offsets = centred[0][1]
     # A beat is kept when every lead could cut it (the Kachuee layout skips a
     # lead's flat 10 s stretches); rows are channel-major:
     # [lead 1 samples | lead 2 samples | ...].
@@ -248,6 +272,9 @@ def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs
                          "heart_rate": heart_rate[selected],
                          **{name: values[selected] for name, values in intervals.items()},
                          "quality": quality[selected], "shape": shape[selected]}, columns=BEAT_COLUMNS)
+    if offsets is not None:
+        # The first lead's level, in its units: what was taken out, so that nothing is lost.
+        meta["baseline_offset"] = offsets[kept[cuts[0][1]]][plausible[kept]]
     if symbols is not None:
         symbols = np.asarray(symbols, dtype=object)[selected]
         meta["symbol"] = symbols.astype(str)
@@ -273,10 +300,15 @@ def beats_frame(X, lead_names, *, fs, window, layout, units):
     return frame
 
 
-def check_cut_options(*, fs, layout, window, min_quality, heart_rate_range):
+def check_cut_options(*, fs, layout, window, min_quality, heart_rate_range, baseline="keep"):
     """The checks :func:`cut_heartbeats` and the loader share, with errors that name the option."""
     if layout not in ("window", "kachuee"):
         raise ValueError(f"layout must be 'window' or 'kachuee'; got {layout!r}.")
+    if baseline not in BASELINES:
+        raise ValueError(f"baseline must be one of {', '.join(map(repr, BASELINES))}; got {baseline!r}.")
+    if baseline != "keep" and layout == "kachuee":
+        raise ValueError(f"baseline={baseline!r} applies to layout='window': the Kachuee layout scales each 10 s "
+                         "stretch to [0, 1] already; pass baseline='keep' with it.")
     if not (isinstance(fs, numbers.Real) and fs > 0):
         raise ValueError(f"fs must be a positive sampling rate in Hz; got {fs!r}.")
     if not (len(window) == 2 and window[0] >= 0 and window[1] > 0):
@@ -289,7 +321,7 @@ def check_cut_options(*, fs, layout, window, min_quality, heart_rate_range):
 
 def cut_heartbeats(ecg, fs, r_peaks=None, *, symbols=None, lead_names=None, units="mV", beat_fs=125.0,
                    layout="window", window=(0.25, 1.25), heart_rate_range=(30.0, 200.0), min_quality=MIN_QUALITY,
-                   features=False, as_frame=False):
+                   baseline="keep", features=False, as_frame=False):
     """Cut single heartbeats out of an ECG already in memory, as :func:`load_wfdb_heartbeats` cuts a record.
 
     The same code as the loader's: R peaks found by :func:`detect_r_peaks`
@@ -323,7 +355,7 @@ def cut_heartbeats(ecg, fs, r_peaks=None, *, symbols=None, lead_names=None, unit
         Units of ``ecg``: the amplitude floor of detection is 0.05 mV in them.
     beat_fs : float, default=125.0
         Sampling rate of the returned beats in Hz (the loader's ``fs``).
-    layout, window, heart_rate_range, min_quality, features, as_frame
+    layout, window, heart_rate_range, min_quality, baseline, features, as_frame
         As for :func:`load_wfdb_heartbeats`.
 
     Returns
@@ -333,8 +365,9 @@ def cut_heartbeats(ecg, fs, r_peaks=None, *, symbols=None, lead_names=None, unit
         ``lead``, then the beat columns of :func:`load_wfdb_heartbeats`
         (``r_peak`` at the rate ``fs``, ``rr``, ``heart_rate``, ``rr_pre``,
         ``rr_post``, ``rr_local``, ``rr_record``, ``quality``, ``shape``), with
-        ``symbol`` and ``aami`` when ``symbols`` is given and the measured
-        features with ``features=True``.
+        ``baseline_offset`` when ``baseline="median"``, ``symbol`` and ``aami``
+        when ``symbols`` is given and the measured features with
+        ``features=True``.
 
     Raises
     ------
@@ -356,7 +389,7 @@ def cut_heartbeats(ecg, fs, r_peaks=None, *, symbols=None, lead_names=None, unit
     ['N']
     """
     check_cut_options(fs=beat_fs, layout=layout, window=window, min_quality=min_quality,
-                      heart_rate_range=heart_rate_range)
+                      heart_rate_range=heart_rate_range, baseline=baseline)
     array = np.asarray(ecg, dtype=float) if not isinstance(ecg, np.ndarray) else ecg.astype(float, copy=False)
     if array.ndim not in (1, 2) or array.size == 0:
         raise ValueError(f"ecg must be an array of shape (n_samples,) or (n_samples, n_leads); got shape "
@@ -386,7 +419,7 @@ def cut_heartbeats(ecg, fs, r_peaks=None, *, symbols=None, lead_names=None, unit
     beats, meta, notices = cut_leads(checked, [fs] * len(checked), [units] * len(checked), lead_names, peaks=peaks,
                                      symbols=symbols, fs=beat_fs, layout=layout, window=window,
                                      heart_rate_range=heart_rate_range, min_quality=min_quality,
-                                     features=features, where=f"ecg (lead {lead_names[0]})")
+                                     baseline=baseline, features=features, where=f"ecg (lead {lead_names[0]})")
     for notice in notices:
         warnings.warn(notice, RuntimeWarning, stacklevel=2)
     meta.insert(0, "lead", ",".join(lead_names))
