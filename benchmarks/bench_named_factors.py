@@ -337,8 +337,8 @@ def main():
                              "(1.4826 MAD)")
     parser.add_argument("--across", action="store_true",
                         help="the two real sets of --datasets: fit on all of one, evaluate on the other, both ways")
-    parser.add_argument("--baseline", choices=["keep", "median"], default="keep",
-                        help="the loader's baseline for the real sets: median takes each window's median out")
+    parser.add_argument("--baseline", choices=["keep", "record", "median"], default="keep",
+                        help="the loader's baseline for the real sets: record takes each record's level out, median each window's")
     args = parser.parse_args()
     if args.across and sorted(args.datasets) != ["ds1", "ludb"]:
         raise SystemExit("--across needs --datasets ludb ds1")

@@ -163,6 +163,22 @@ def test_baseline_median_takes_out_the_recorders_offset_and_keeps_it(tmp_path, n
     assert "baseline_offset" not in cut_heartbeats(clean, 250)[1].columns
 
 
+def test_baseline_record_takes_out_one_level_per_lead_and_keeps_the_beats_shapes():
+    ecg, _ = make_ecg(30.0, fs=250, heart_rate=70, random_state=3)
+    clean = np.column_stack([ecg, -0.6 * ecg])
+    X_kept, _ = cut_heartbeats(clean + [-0.8, 0.5], 250)
+    X_clean, _ = cut_heartbeats(clean, 250, baseline="record")
+    X, meta = cut_heartbeats(clean + [-0.8, 0.5], 250, baseline="record")
+    np.testing.assert_allclose(X, X_clean, atol=1e-9)  # a constant offset is gone exactly, lead by lead
+    offset = meta["baseline_offset"].to_numpy()
+    assert np.ptp(offset) == 0 and offset[0] == pytest.approx(-0.8 + np.median(ecg), abs=1e-9)
+    np.testing.assert_allclose(X_kept[:, :187] - offset[:, None], X[:, :187])
+    # Unlike "median", the beats keep their level against each other: slow wander stays in the windows.
+    t = np.arange(len(ecg)) / 250
+    wandering, _ = cut_heartbeats(ecg + 0.3 * np.sin(2 * np.pi * 0.05 * t), 250, baseline="record")
+    assert np.ptp(np.median(wandering, axis=1)) > 0.4
+
+
 def test_the_loader_centres_windows_as_cut_heartbeats_does(tmp_path):
     ecg, _ = make_ecg(30.0, fs=360, random_state=0)
     path = _write(tmp_path, "rec", ecg - 0.35, 360, ["MLII"])
@@ -175,7 +191,7 @@ def test_the_loader_centres_windows_as_cut_heartbeats_does(tmp_path):
 
 def test_baseline_names_what_it_takes():
     ecg, _ = make_ecg(20.0, fs=250, random_state=0)
-    with pytest.raises(ValueError, match="baseline must be one of 'keep', 'median'; got 'mean'"):
+    with pytest.raises(ValueError, match="baseline must be one of 'keep', 'record', 'median'; got 'mean'"):
         cut_heartbeats(ecg, 250, baseline="mean")
     with pytest.raises(ValueError, match="baseline='median' applies to layout='window'"):
         load_wfdb_heartbeats("no/such/record", layout="kachuee", baseline="median")

@@ -201,17 +201,19 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         the beats reach ``min_quality`` holds no usable ECG and is an error.
         With ``annotations=True`` every annotated beat is kept (the quality is
         still reported).
-    baseline : {"keep", "median"}, default="keep"
-        ``"keep"``: the windows stay at the record's level, its DC offset and
-        slow baseline wander included. ``"median"``: each lead's window minus
-        its own median, the level of its isoelectric stretches, so that every
-        beat starts from 0 mV whatever the recorder's offset; the first lead's
-        subtracted level is kept in ``meta["baseline_offset"]`` (in its units).
-        Models fitted on one database and applied to another need it: MIT-BIH
-        DS1's MLII windows sit a median 0.35 mV below LUDB's lead II, which
-        put most DS1 beats outside what a β-VAE fitted on LUDB had seen
-        (``benchmarks/bench_named_factors.py --across``). Layout ``"window"``
-        only.
+    baseline : {"keep", "record", "median"}, default="keep"
+        The level the windows are given in. ``"keep"``: the record's, its
+        recorder's DC offset and slow baseline wander included. ``"record"``:
+        every window minus its lead's median over the whole record (mostly
+        isoelectric), so that records of different recorders start from
+        0 mV while each beat keeps its level against its neighbours.
+        ``"median"``: each lead's window minus its own median, which also
+        takes out the wander under each beat. The first lead's subtracted
+        level is kept in ``meta["baseline_offset"]`` (in its units). Models
+        that will meet records of another database need one of them: MIT-BIH
+        DS1's MLII windows sit a median 0.35 mV below LUDB's lead II, which put
+        most DS1 beats outside what a β-VAE fitted on LUDB had seen
+        (``benchmarks/README.md``). Layout ``"window"`` only.
     allow_non_ecg : bool, default=False
         Cut beats from a signal that is not an ECG by its name (PLETH, ABP,
         RESP, ...) or units (mmHg, NU, Ohm, ...), which is otherwise refused.
@@ -264,7 +266,8 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         correlation with the nearest of the record's beat shapes) and
         ``shape`` (which shape: 0 the median beat, 1, 2, ... other shapes
         that recur in the record, such as ventricular beats, -1 a lone beat
-        of its own shape); with ``baseline="median"``, ``baseline_offset``;
+        of its own shape); with ``baseline`` other than ``"keep"``,
+        ``baseline_offset``;
         with ``annotations=True``, ``symbol`` and
         ``aami``; with ``features=True`` five more columns of measured beat
         features.

@@ -46,8 +46,9 @@ BEAT_COLUMNS = ["r_peak", "fs", "rr", "heart_rate", "rr_pre", "rr_post", "rr_loc
                 "shape"]
 
 #: What ``baseline`` takes: ``"keep"`` leaves each window at the record's level,
+#: ``"record"`` subtracts the lead's median over the whole record from every window,
 #: ``"median"`` subtracts each lead's window median from that window.
-BASELINES = ("keep", "median")
+BASELINES = ("keep", "record", "median")
 
 # Kaggle/Kachuee layout (Kachuee et al., 2018): 125 Hz, 10 s windows scaled to
 # [0, 1], beats of 1.2 × the window's median RR from R, zero-padded to 187.
@@ -174,9 +175,10 @@ def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs
     symbols : array-like of str or None
         Beat annotation symbol of each reference peak; adds ``symbol`` and
         ``aami`` (:data:`AAMI_CLASSES`) to the metadata.
-    baseline : {"keep", "median"}
-        ``"median"``: each lead's window minus its own median, the first
-        lead's in the metadata's ``baseline_offset``.
+    baseline : {"keep", "record", "median"}
+        ``"record"``: every window minus its lead's median over the record;
+        ``"median"``: each lead's window minus its own median; the first
+        lead's subtracted level in the metadata's ``baseline_offset``.
     where : str
         How messages name the recording ("record 101: lead MLII").
     record : path or None
@@ -258,6 +260,13 @@ def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs
         centred = [(*_subtract_window_medians(rows), lead_kept) for rows, lead_kept in cuts]
         cuts = [(rows, lead_kept) for rows, _, lead_kept in centred]
         offsets = centred[0][1]
+    elif baseline == "record":
+        # One level per lead, the median of all its samples (mostly isoelectric): the recorder's offset
+        # out, every beat's shape and its place against its neighbours kept (a window median is not a
+        # ventricular beat's baseline: on MIT-BIH 106 and 119 it put their PR stretch 0.5 mV high).
+        levels = [np.median(signal) for signal, _ in filled]
+        cuts = [(rows - level, lead_kept) for (rows, lead_kept), level in zip(cuts, levels)]
+        offsets = np.full(len(cuts[0][0]), levels[0])
     # A beat is kept when every lead could cut it (the Kachuee layout skips a
     # lead's flat 10 s stretches); rows are channel-major:
     # [lead 1 samples | lead 2 samples | ...].
@@ -365,7 +374,7 @@ def cut_heartbeats(ecg, fs, r_peaks=None, *, symbols=None, lead_names=None, unit
         ``lead``, then the beat columns of :func:`load_wfdb_heartbeats`
         (``r_peak`` at the rate ``fs``, ``rr``, ``heart_rate``, ``rr_pre``,
         ``rr_post``, ``rr_local``, ``rr_record``, ``quality``, ``shape``), with
-        ``baseline_offset`` when ``baseline="median"``, ``symbol`` and ``aami``
+        ``baseline_offset`` when ``baseline`` is not ``"keep"``, ``symbol`` and ``aami``
         when ``symbols`` is given and the measured features with
         ``features=True``.
 
