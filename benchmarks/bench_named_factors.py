@@ -47,13 +47,14 @@ real sets are the loader's (``features=True``), measured on the continuous recor
     python benchmarks/bench_named_factors.py [--datasets synthetic ludb ds1] [--seeds 0 1 2] [--folds 5]
                                              [--per-record 400] [--out results.csv]
                                              [--params '{"architecture": "conv1d", "decoder_variance": "fixed"}']
-                                             [--only-folds 0] [--edit-scale robust] [--baseline median]
-    python benchmarks/bench_named_factors.py --datasets ludb ds1 --across --seeds 0 [--baseline median]
+                                             [--only-folds 0] [--edit-scale robust] [--baseline record|median]
+    python benchmarks/bench_named_factors.py --datasets ludb ds1 --across --seeds 0 [--baseline record|median]
 
 ``--across``: fit on all of LUDB and evaluate on DS1, then the other way (one "fold" per seed; the
 chance level and "within records" on the other set's records). ``--baseline``: the loader's
-``baseline`` for the real sets; ``median`` takes each window's median out (the windows otherwise
-keep the record's baseline offset: DS1's MLII sits 0.35 mV low in the median, LUDB's lead II near 0).
+``baseline`` for the real sets; ``record`` takes each record's median level out, ``median`` each
+window's median (the windows otherwise keep the record's baseline offset: DS1's MLII sits 0.35 mV
+low in the median, LUDB's lead II near 0).
 
 ``--params``: estimator parameters of both β-VAEs, named and plain (JSON), e.g. the
 convolutional decoder with a fixed variance that draws the next R for heart-rate edits, or
