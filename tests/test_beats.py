@@ -137,7 +137,7 @@ def test_cut_heartbeats_as_frame_carries_the_time_axis():
 
 
 @pytest.mark.parametrize("n_leads", [1, 2])
-def test_baseline_median_takes_out_the_recorders_offset_and_keeps_it(tmp_path, n_leads):
+def test_baseline_median_takes_out_the_recorders_offset_and_keeps_it(n_leads):
     ecg, _ = make_ecg(30.0, fs=250, heart_rate=70, random_state=3)
     clean = np.column_stack([ecg, -0.6 * ecg])[:, :n_leads]
     t = np.arange(len(ecg)) / 250

@@ -267,8 +267,7 @@ def load_wfdb_heartbeats(path, *, lead=None, fs=125.0, layout="window", window=(
         ``shape`` (which shape: 0 the median beat, 1, 2, ... other shapes
         that recur in the record, such as ventricular beats, -1 a lone beat
         of its own shape); with ``baseline`` other than ``"keep"``,
-        ``baseline_offset``;
-        with ``annotations=True``, ``symbol`` and
+        ``baseline_offset``; with ``annotations=True``, ``symbol`` and
         ``aami``; with ``features=True`` five more columns of measured beat
         features.
 

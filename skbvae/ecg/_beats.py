@@ -88,16 +88,20 @@ def _cut_kachuee(ecg, peaks, fs):
     return (np.array(rows) if rows else np.empty((0, length))), keep
 
 
-def _subtract_window_medians(rows):
-    """Each row minus its own median, and those medians.
+def _baseline_levels(rows, signal, baseline):
+    """The level ``baseline`` takes out of each of one lead's windows ``rows`` (cut from ``signal``).
 
-    The median of a window of 1-2 s around R is the level of its isoelectric
-    stretches (the QRS, and most of the T wave, are less than half of it), so
-    subtracting it takes out the record's DC offset and the slow baseline
-    wander under the beat while the beat's waves keep their height above it.
+    ``"median"``: each window's own median, the level of its isoelectric
+    stretches (the QRS and most of the T wave are less than half of a window
+    of 1-2 s around R), so the record's DC offset and the slow wander under
+    the beat go and the waves keep their height above it. ``"record"``: the
+    median of all the lead's samples (mostly isoelectric), one level for every
+    window: the recorder's offset goes, each beat's level against its
+    neighbours stays.
     """
-    medians = np.median(rows, axis=1)
-    return rows - medians[:, None], medians
+    if baseline == "median":
+        return np.median(rows, axis=1)
+    return np.full(len(rows), np.median(signal))
 
 
 def _describe(stretches, limit=3):
@@ -256,17 +260,10 @@ def cut_leads(signals, rates, units, lead_names, *, peaks=None, symbols=None, fs
         else:
             cuts.append(_cut_windows(resampled, peaks_target, before, after))
     offsets = None
-    if baseline == "median":
-        centred = [(*_subtract_window_medians(rows), lead_kept) for rows, lead_kept in cuts]
-        cuts = [(rows, lead_kept) for rows, _, lead_kept in centred]
-        offsets = centred[0][1]
-    elif baseline == "record":
-        # One level per lead, the median of all its samples (mostly isoelectric): the recorder's offset
-        # out, every beat's shape and its place against its neighbours kept (a window median is not a
-        # ventricular beat's baseline: on MIT-BIH 106 and 119 it put their PR stretch 0.5 mV high).
-        levels = [np.median(signal) for signal, _ in filled]
-        cuts = [(rows - level, lead_kept) for (rows, lead_kept), level in zip(cuts, levels)]
-        offsets = np.full(len(cuts[0][0]), levels[0])
+    if baseline != "keep":
+        levels = [_baseline_levels(rows, signal, baseline) for (rows, _), (signal, _) in zip(cuts, filled)]
+        cuts = [(rows - level[:, None], lead_kept) for (rows, lead_kept), level in zip(cuts, levels)]
+        offsets = levels[0]
     # A beat is kept when every lead could cut it (the Kachuee layout skips a
     # lead's flat 10 s stretches); rows are channel-major:
     # [lead 1 samples | lead 2 samples | ...].
