@@ -10,7 +10,7 @@ fits on the same rows, alternating, best of ``--rounds``, one torch thread (the 
 Rows: LUDB lead II fold 0's 1,532 training beats with the loader's features, when ``../shared/data/ludb``
 is there (the estimator's default epochs), else 1,600 ``make_heartbeats`` beats (40 epochs) with the
 features measured on the windows. Besides the fits, one training step of the network (forward, loss,
-backward, Adam) on a batch of 256, the warp and its locator switched on and off in turn.
+backward, Adam) on a batch of 256, with the warp's parts taken away in turn (:func:`step_times`).
 
     python benchmarks/bench_rate_warp_cost.py [--synthetic] [--rounds 2]
 
@@ -65,13 +65,27 @@ def fit(kind, X, F, max_epochs):
 
 
 def step_times(model, X, repeats=40, rounds=5):
-    """Milliseconds per training step of the warp model's network: as fitted, without the locator, without the warp."""
+    """Milliseconds per training step of the warp model's network, its parts taken away one at a time.
+
+    - ``as fitted``: the warp, its locator (forward and backward) and the encoder's canonical-time input;
+    - ``locator frozen``: the locator's parameters not trained (its forward only, no backward): what a
+      locator trained first and then frozen would cost;
+    - ``locator and canonical rows cached``: the located rates and the canonical-time rows computed once
+      (a frozen locator's outputs are the same every epoch, so they could be kept per row): only the warp
+      of the decoder's output is left;
+    - ``no warp``: the network without the warp (the encoder reads the rows as they are).
+    """
     module = model.net_.module_
     module.train()
     warp = module.rate_warp
     x = torch.as_tensor((X[:256] - model.center_) / model.scale_, dtype=torch.float32)
     optimizer = torch.optim.Adam(module.parameters(), lr=1e-9)
-    located = type(warp).located
+    kind = type(warp)
+    located, canonical = kind.located, kind.canonical
+    locator = [warp.locator, warp.log_temperature, warp.earliness, warp.beyond_score, warp.beyond_log_samples]
+    with torch.no_grad():
+        cached_rate = located(warp, x)
+        cached_rows = canonical(warp, x, cached_rate)
 
     def step():
         (loc, variance), mu, logvar = module(x)
@@ -80,18 +94,23 @@ def step_times(model, X, repeats=40, rounds=5):
         loss.backward()
         optimizer.step()
 
-    def without_locator(self, x):
-        return torch.zeros(len(x))
+    def setting(name):
+        """Put the module in the state of ``name`` (and back to as fitted for ``as fitted``)."""
+        module.rate_warp = None if name == "no warp" else warp
+        for parameter in locator:
+            parameter.requires_grad_(name == "as fitted")
+        kind.located = (lambda self, rows: cached_rate) if name == "locator and canonical rows cached" else located
+        kind.canonical = (lambda self, rows, code: cached_rows) if name == "locator and canonical rows cached" \
+            else canonical
 
-    settings = {"warp and locator": (warp, located), "warp without the locator": (warp, without_locator),
-                "no warp": (None, located)}
-    times = {name: [] for name in settings}
+    names = ["as fitted", "locator frozen", "locator and canonical rows cached", "no warp"]
+    times = {name: [] for name in names}
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         for _ in range(rounds):
-            for name, (rate_warp, locate) in settings.items():
-                module.rate_warp, type(warp).located = rate_warp, locate
+            for name in names:
+                setting(name)
                 for _ in range(5):
                     step()
                 started = time.perf_counter()
@@ -99,7 +118,7 @@ def step_times(model, X, repeats=40, rounds=5):
                     step()
                 times[name].append(1e3 * (time.perf_counter() - started) / repeats)
     finally:
-        module.rate_warp, type(warp).located = warp, located
+        setting("as fitted")
         torch.set_num_threads(previous)
     return {name: min(values) for name, values in times.items()}
 
