@@ -20,17 +20,21 @@
   annotate each lead on its own), beside the same for skbvae's single-lead durations at the
   same beats.
 
-    python benchmarks/bench_trust.py [--datasets ludb ds1 agreement]
+  ``--fs 250`` resamples DS1's records first (the QT database's rate, and many Holters').
+
+    python benchmarks/bench_trust.py [--datasets ludb ds1 agreement] [--fs 250]
 """
 
 import argparse
 import sys
 import warnings
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import wfdb
+from scipy.signal import resample_poly
 
 from skbvae.ecg import measure_beat_features, measure_trusted_features
 
@@ -87,7 +91,15 @@ def _jumps(values, rr, normal, symbols=None):
     return jump[known].sum(), known.sum()
 
 
-def ds1(folder):
+def _resampled(signal, peaks, fs):
+    """The record's signals and annotated R peaks at ``fs`` Hz (polyphase), as a recorder at that rate gives them."""
+    ratio = Fraction(fs / signal.fs).limit_denominator(100)
+    x = resample_poly(signal.p_signal, ratio.numerator, ratio.denominator, axis=0)
+    return x, np.round(peaks * fs / signal.fs).astype(int).clip(0, len(x) - 1), fs
+
+
+def ds1(folder, fs=None):
+    """The label-free table; ``fs``: resample every record to this rate first (None: as recorded, 360 Hz)."""
     rows = []
     for record in (folder / "RECORDS").read_text().split():
         signal = wfdb.rdrecord(str(folder / record))
@@ -102,10 +114,13 @@ def ds1(folder):
         normal = symbols == "N"
         # Bundle branch block beats (L, R; 109, 118, 124 and 207 have no N): neighbours of one kind.
         blocked = np.isin(symbols, ["L", "R"])
-        first = measure_beat_features(signal.p_signal[:, 0], signal.fs, peaks)
-        trusted = measure_trusted_features(signal.p_signal, signal.fs, peaks)
-        together = measure_beat_features(signal.p_signal, signal.fs, peaks)
-        rr = np.diff(peaks, append=peaks[-1] + np.median(np.diff(peaks))) / signal.fs
+        x, rate = signal.p_signal, signal.fs
+        if fs is not None:
+            x, peaks, rate = _resampled(signal, peaks, fs)
+        first = measure_beat_features(x[:, 0], rate, peaks)
+        trusted = measure_trusted_features(x, rate, peaks)
+        together = measure_beat_features(x, rate, peaks)
+        rr = np.diff(peaks, append=peaks[-1] + np.median(np.diff(peaks))) / rate
         spread = trusted["qrs_spread"][normal]
         compared = int(np.isfinite(spread).sum())  # 0 on records without N beats (bundle branch blocks, 207)
         row = {"record": record, "leads": ",".join(signal.sig_name), "normal beats": int(normal.sum()),
@@ -150,6 +165,8 @@ def lead_agreement(folder, others=("v1", "v5", "i", "avf")):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="*", default=["ludb", "ds1", "agreement"])
+    parser.add_argument("--fs", type=float, default=None,
+                        help="ds1: resample the records to this rate first (250: the QT database's)")
     args = parser.parse_args()
     if "agreement" in args.datasets:
         print("LUDB: share of beats whose lead-II QRS duration is within 20 ms of another lead's")
@@ -157,7 +174,7 @@ def main():
     if "ludb" in args.datasets:
         print(ludb(SHARED / "ludb").to_markdown(index=False, floatfmt=".3g"))
     if "ds1" in args.datasets:
-        table = ds1(SHARED / "mitdb")
+        table = ds1(SHARED / "mitdb", args.fs)
         print(table[["record", "leads", "normal beats", "QRS agree"]].to_markdown(index=False, floatfmt=".3f"))
         for quantity in ("QRS", "QT"):
             for name in ("alone", "trusted", "both leads at once"):
