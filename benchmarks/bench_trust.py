@@ -28,15 +28,14 @@
 import argparse
 import sys
 import warnings
-from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import wfdb
-from scipy.signal import resample_poly
 
 from skbvae.ecg import measure_beat_features, measure_trusted_features
+from skbvae.ecg._beats import _resample
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_delineation import reference, same_beats  # noqa: E402
@@ -92,9 +91,9 @@ def _jumps(values, rr, normal, symbols=None):
 
 
 def _resampled(signal, peaks, fs):
-    """The record's signals and annotated R peaks at ``fs`` Hz (polyphase), as a recorder at that rate gives them."""
-    ratio = Fraction(fs / signal.fs).limit_denominator(100)
-    x = resample_poly(signal.p_signal, ratio.numerator, ratio.denominator, axis=0)
+    """The record's signals and annotated R peaks at ``fs`` Hz (the loader's polyphase resampling), as a
+    recorder at that rate gives them."""
+    x = _resample(signal.p_signal, signal.fs, fs)
     return x, np.round(peaks * fs / signal.fs).astype(int).clip(0, len(x) - 1), fs
 
 

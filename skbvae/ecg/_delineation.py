@@ -536,11 +536,12 @@ def _delineate_one(w2, w3, w4, w5, x, r, noise, rr_before, rr_after, find_p=True
     height = abs(x[crossing] - x[max(0, first - samples(0.02))])
     if height < _P_MIN_SNR * noise or height < _P_MIN_R_FRACTION * abs(x[r] - x[max(0, onset - samples(0.01))]):
         return out
-    p_on = _walk(wp, first, -1, p_lo - samples(0.05), _P_ON_FRACTION)
-    p_off = _walk(wp, last, 1, onset, _P_OFF_FRACTION)
-    if p_on is not None and p_on < p_lo + samples(_P_INSIDE_WINDOW_S):  # cut by the window: not a P wave
+    # The onset's walk stops inside the window: a wave it would walk out of was cut by the window's start.
+    p_on = _walk(wp, first, -1, p_lo + samples(_P_INSIDE_WINDOW_S), _P_ON_FRACTION)
+    if p_on is None:
         return out
-    if p_on is not None and p_off is not None:
+    p_off = _walk(wp, last, 1, onset, _P_OFF_FRACTION)
+    if p_off is not None:
         out["p_on"], out["p_peak"], out["p_off"] = p_on, crossing, p_off
     return out
 
