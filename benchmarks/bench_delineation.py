@@ -37,10 +37,13 @@ boundaries, the pacing spikes found and the ``paced`` flag.
 thresholds were tuned on lead II: how far they carry to the leads a user may
 hold instead), and pairs of leads at once against the cardiologists' median
 over the 12 leads (what a two-lead Holter or the QT database gives); odd and
-even records apart.
+even records apart. ``--pairs-noise LEVEL``: the pairs alone, with ambulatory
+noise of that level added to each lead on its own (seeded by record and lead),
+as a two-lead Holter records it.
 
     python benchmarks/bench_delineation.py [--ludb PATH] [--figures docs/_static/delineation_worst.png] [--noise]
                                            [--paced-wide docs/_static/delineation_paced_wide.png] [--every-lead]
+                                           [--pairs-noise {moderate,strong}]
 
 About 2 minutes on 2 CPU cores (neurokit2 adds ~30 s).
 """
@@ -328,6 +331,8 @@ def main():
                         help="only the noise table: lead II clean and with ambulatory noise added, SD ratios")
     parser.add_argument("--every-lead", action="store_true",
                         help="only the tables of each lead alone and of pairs of leads at once")
+    parser.add_argument("--pairs-noise", choices=sorted(NOISE_LEVELS), default=None,
+                        help="only the pairs of leads at once, with ambulatory noise of this level added to each lead")
     args = parser.parse_args()
     ludb = Path(args.ludb)
     records = list(range(1, 201))
@@ -335,8 +340,8 @@ def main():
     if args.noise:
         noise_table(ludb, records)
         return
-    if args.every_lead:
-        every_lead_tables(ludb, records)
+    if args.every_lead or args.pairs_noise:
+        every_lead_tables(ludb, records, noise=args.pairs_noise)
         return
     if args.paced_wide:
         paced_and_wide_figure(ludb, args.paced_wide)
@@ -387,14 +392,18 @@ def main():
 LEAD_PAIRS = [("ii", "v1"), ("ii", "v5"), ("v1", "v5"), ("i", "v2"), ("iii", "v4"), ("avl", "v6"), ("avr", "v3")]
 
 
-def _every_lead_rows(ludb, records, leads, multi_lead):
-    """Interval errors of ``leads`` delineated at once, against that lead's annotation or the 12 leads' median."""
+def _every_lead_rows(ludb, records, leads, multi_lead, noise=None):
+    """Interval errors of ``leads`` delineated at once, against that lead's annotation or the 12 leads' median;
+    ``noise``: a level of :data:`NOISE_LEVELS` added to each lead on its own."""
     found, truth = [], []
     for record in records:
         ref = multi_lead_reference(ludb, record) if multi_lead else reference(ludb, record, leads[0])
         if ref.empty:
             continue
         signal = wfdb.rdrecord(str(ludb / str(record)), channel_names=list(leads)).p_signal
+        if noise is not None:
+            signal = np.column_stack([add_ambulatory_noise(signal[:, k], 500.0, noise, seed=1000 * k + record)
+                                      for k in range(signal.shape[1])])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             found.append(delineate_beats(signal if len(leads) > 1 else signal[:, 0], 500.0, ref.r.to_numpy()))
@@ -414,14 +423,18 @@ def _every_lead_rows(ludb, records, leads, multi_lead):
     return row
 
 
-def every_lead_tables(ludb, records):
-    """Each lead alone against its own annotation, and pairs at once against the 12 leads' median (``--every-lead``)."""
+def every_lead_tables(ludb, records, noise=None):
+    """Each lead alone against its own annotation, and pairs at once against the 12 leads' median
+    (``--every-lead``); with ``noise``, the pairs alone, noise added to each lead (``--pairs-noise``)."""
     from joblib import Parallel, delayed
 
-    for title, jobs, multi in (("each lead alone, against its own annotation", [(lead,) for lead in LEADS], False),
-                               ("pairs of leads at once, against the median over the 12 leads' annotations",
-                                LEAD_PAIRS, True)):
-        rows = Parallel(n_jobs=2)(delayed(_every_lead_rows)(ludb, records, leads, multi) for leads in jobs)
+    tables = [("each lead alone, against its own annotation", [(lead,) for lead in LEADS], False),
+              ("pairs of leads at once, against the median over the 12 leads' annotations", LEAD_PAIRS, True)]
+    if noise is not None:
+        tables = [(f"pairs of leads at once, {noise} ambulatory noise added to each lead, against the median "
+                   "over the 12 leads' annotations", LEAD_PAIRS, True)]
+    for title, jobs, multi in tables:
+        rows = Parallel(n_jobs=2)(delayed(_every_lead_rows)(ludb, records, leads, multi, noise) for leads in jobs)
         print(f"\n## {title} (gross: all 200 records (odd / even))")
         print(pd.DataFrame(rows).to_markdown(index=False))
 

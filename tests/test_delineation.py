@@ -217,6 +217,39 @@ def test_two_leads_that_disagree_on_a_boundary_leave_it_unmeasured(delay, unmeas
     np.testing.assert_allclose(three["t_off"], alone["t_off"], atol=1)
 
 
+def _two_leads(t_peak, wave_after, seed=0, fs=250.0, n_beats=30, rr=0.8):
+    """Lead A: R, S and a T wave peaking ``t_peak`` after R, no P. Lead B: the same QRS, no T wave, and
+    a narrow wave ``wave_after`` after each R, after B's T search window (R + 0.49 s at this rate)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int((n_beats + 1) * rr * fs)) / fs
+    a, b = 0.01 * rng.standard_normal(len(t)), 0.01 * rng.standard_normal(len(t))
+    r_peaks = np.arange(1, n_beats + 1) * rr
+    for r in r_peaks:
+        qrs = np.exp(-0.5 * ((t - r) / 0.010) ** 2) - 0.2 * np.exp(-0.5 * ((t - r - 0.03) / 0.008) ** 2)
+        a += qrs + 0.25 * np.exp(-0.5 * ((t - r - t_peak) / 0.045) ** 2)
+        b += qrs + 0.12 * np.exp(-0.5 * ((t - r - wave_after) / 0.02) ** 2)
+    return np.column_stack([a, b]), np.round(r_peaks * fs).astype(int)
+
+
+@pytest.mark.parametrize("t_peak, wave_after, kept", [(0.42, 0.50, False), (0.36, 0.54, True)])
+def test_a_p_wave_that_starts_before_another_leads_t_end_is_not_a_p_wave(t_peak, wave_after, kept):
+    # Lead B shows no T wave of its own to start its P search after, so the wave after its beats is its
+    # P. Where lead A's T wave is still going on there (its end 0.52 s after R, the wave's start 0.45 s),
+    # the wave is not the next beat's P (LUDB 116's V6 in ambulatory noise took its T's downslope for a P).
+    # Where A's T has ended (0.46 s against 0.50 s) it is.
+    ecg, r_peaks = _two_leads(t_peak, wave_after)
+    a, b = (delineate_beats(lead, 250, r_peaks) for lead in ecg.T)
+    assert a["p_on"].isna().all() and b["t_off"].isna().all() and b["p_on"].notna().all()
+    together = delineate_beats(ecg, 250, r_peaks)
+    later = together.iloc[1:]  # the first beat has no beat before it
+    if kept:
+        np.testing.assert_allclose(later["p_on"], b["p_on"].iloc[1:])
+    else:
+        assert later[["p_on", "p_peak", "p_off"]].isna().all().all()
+        assert (b["p_on"].iloc[1:].to_numpy() < a["t_off"].iloc[:-1].to_numpy()).all()
+    np.testing.assert_allclose(together["t_off"], a["t_off"])
+
+
 @pytest.mark.parametrize("t_amplitude, noise, measured", [(0.05, 0.01, True), (0.05, 0.03, False), (0.3, 0.05, True)])
 def test_a_t_wave_that_does_not_stand_clear_of_the_noise_is_left_unmeasured(t_amplitude, noise, measured):
     # A 0.05 mV T wave is measured in 0.01 mV of noise and not in 0.03 mV (under 4 noise SDs); a 0.3 mV one
