@@ -147,6 +147,17 @@ _P_ON_FRACTION, _P_OFF_FRACTION = 0.6, 0.7
 _P_SCALE = 3
 # The P wave is the last wave before the QRS at least this share of the window's largest.
 _P_LAST_SHARE = 0.5
+# No P wave lasts longer (s): LUDB's annotated P waves last 98 ms in the median, 154 ms at the 99th
+# percentile, 196 ms at the 99.9th (5,763 over the 12 leads). Where a lead's P wave is flat, its onset
+# walked back along a slowly rising baseline to the previous T wave's end: a "P wave" of 210-290 ms and
+# a PR 100-250 ms too long (LUDB 11 and 56 on V3, 14 and 65 on V2); such a P is left unmeasured. Each LUDB
+# lead alone, PR errors over 50 ms: V2 6.6 -> 3.5 %, V3 6.3 -> 3.5 %, V5 3.4 -> 2.0 %, V6 2.5 -> 0.9 %,
+# aVF 3.3 -> 2.4 %, lead II 0.54 -> 0.47 % (SD 13.7 -> 13.6 ms), 0-2.5 points fewer PR measured; the 12
+# leads' odd records 3.2 -> 2.3 % (SD 23.5 -> 17.7 ms), even 4.3 -> 3.3 %. 0.16-0.18 s did more on the
+# odd records (1.9-2.1 %) and was not taken: it cuts into the P waves of left atrial enlargement. MIT-BIH
+# DS1 MLII: PR jumps over 50 ms between steady neighbouring beats 0.26 -> 0.17 % (73.6 -> 73.3 % of the
+# normal beats' PR measured); both leads at once 0.20 -> 0.15 % (70.1 -> 70.4 %).
+_P_LONGEST_S = 0.2
 # A P wave stands this far above the noise and this share of R.
 _P_MIN_SNR, _P_MIN_R_FRACTION = 4.0, 0.02
 # A P wave is locked to its QRS: each beat's own P segment (its P +- 20 ms) follows its template's.
@@ -541,7 +552,8 @@ def _delineate_one(w2, w3, w4, w5, x, r, noise, rr_before, rr_after, find_p=True
     if p_on is None:
         return out
     p_off = _walk(wp, last, 1, onset, _P_OFF_FRACTION)
-    if p_off is not None:
+    # A wave longer than any P wave: its onset walked back along the baseline.
+    if p_off is not None and p_off - p_on <= samples(_P_LONGEST_S):
         out["p_on"], out["p_peak"], out["p_off"] = p_on, crossing, p_off
     return out
 
