@@ -423,7 +423,7 @@ def _beats_with_a_p_of_width(p_sd, p_before, seed=0, fs=250.0, n_beats=30, rr=1.
 @pytest.mark.parametrize("p_sd, p_before, measured", [(0.05, 0.25, True), (0.06, 0.28, False)])
 def test_a_wave_longer_than_any_p_wave_is_not_a_p_wave(p_sd, p_before, measured, monkeypatch):
     # A Gaussian "P" of SD 50 ms measures ~185 ms from onset to end and is reported; one of 60 ms measures
-    # ~210 ms, longer than a P wave lasts (LUDB's annotated P waves: 99.9 % under 196 ms), and is not.
+    # ~210 ms, longer than a P wave lasts (LUDB's annotated P waves: 0.1 % over 200 ms), and is not.
     import skbvae.ecg._delineation as delineation
 
     ecg, r_peaks = _beats_with_a_p_of_width(p_sd, p_before)
