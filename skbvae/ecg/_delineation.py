@@ -597,8 +597,8 @@ def _drop_p_inside_previous_t(leads):
     its P (LUDB 116's V6 with ambulatory noise: PR 200-240 ms too long on every beat, its aVL showing no
     P). The other leads' T end bounds it. The cardiologists' P onsets on LUDB lie 30 ms or more after
     the previous T end (12 leads' medians, 1,390 pairs of beats), so the bound takes no P they saw.
-    LUDB's lead pairs with ambulatory noise added to each lead (`bench_delineation.py --every-lead
-    --noise moderate`): PR errors over 50 ms 2.0 -> 1.6 % (aVL with V6 9.4 -> 6.6 %), clean ones and
+    LUDB's lead pairs with ambulatory noise added to each lead (`bench_delineation.py --pairs-noise
+    moderate`): PR errors over 50 ms 2.0 -> 1.6 % (aVL with V6 9.4 -> 6.6 %), clean ones and
     the 12 leads unchanged; MIT-BIH DS1's two leads at once: PR jumps over 50 ms between steady
     neighbouring beats 0.26 -> 0.20 %, as many PR measured (70.1 %).
     """
